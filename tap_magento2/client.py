@@ -1,0 +1,179 @@
+"""Magento2Stream: the HTTP policy every tap stream shares.
+
+URL (``<store_url>/rest`` + ``/V1/...``), authentication, JSON decoding, turning Magento's
+failures into the SDK's fatal/retriable errors with readable messages, and retrying
+429/5xx/timeouts/connection resets with exponential backoff that honours Retry-After.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.jsonpath import extract_jsonpath
+
+from tap_magento2 import schemas
+from tap_magento2.auth import auth_from_config, is_signed
+from tap_magento2.errors import (
+    TRANSPORT_ERRORS,
+    classify,
+    describe_transport_error,
+    endpoint_of,
+)
+from tap_magento2.pagination import decode_json
+from tap_magento2.retry import RetryPolicy
+from tap_magento2.settings import normalize_store_url
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from backoff.types import Details
+
+SCHEMAS_DIR = SchemaDirectory(schemas)
+
+
+class TransientAnswerError(ValueError):
+    """The answer is self-contradictory in a way a second try may fix."""
+
+
+class Magento2Stream(RESTStream[Any]):
+    """Base class for Magento 2 REST streams."""
+
+    schema: ClassVar[StreamSchema] = StreamSchema(SCHEMAS_DIR)
+    records_jsonpath = "$[*]"
+
+    #: Attempts and waits for 429, 5xx, timeouts and connection resets.
+    retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    #: Seconds to wait for Magento's answer (getList of large pages can be slow).
+    request_timeout_seconds: ClassVar[float] = 120.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._payloads: weakref.WeakKeyDictionary[requests.Response, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @override
+    @property
+    def url_base(self) -> str:
+        return normalize_store_url(self.config["store_url"]) + "/rest"
+
+    @override
+    @cached_property
+    def authenticator(self) -> requests.auth.AuthBase:
+        return auth_from_config(self.config)
+
+    @override
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    @override
+    @property
+    def timeout(self) -> float:  # type: ignore[override]
+        return self.request_timeout_seconds
+
+    # Answers
+
+    def payload(self, response: requests.Response) -> Any:
+        """The decoded JSON body, decoded once per response."""
+        if response not in self._payloads:
+            self._payloads[response] = decode_json(response)
+        return self._payloads[response]
+
+    def check_payload(self, payload: Any) -> None:
+        """Raise ValueError when the JSON is not shaped as this endpoint answers.
+
+        Raise TransientAnswerError when it is shaped right but contradicts itself.
+        """
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        failure = classify(response, signed=is_signed(self.authenticator))
+        if failure is not None:
+            if failure.retriable:
+                raise RetriableAPIError(failure.message, response)
+            raise FatalAPIError(failure.message)
+        endpoint = endpoint_of(response)
+        try:
+            payload = self.payload(response)
+        except ValueError:
+            # A body cut off in transit is worth another try; it is never "no orders".
+            msg = (
+                f"Magento answered {endpoint} with HTTP {response.status_code} but the JSON "
+                f"body is cut off or invalid ({len(response.content)} bytes)"
+            )
+            raise RetriableAPIError(msg, response) from None
+        try:
+            self.check_payload(payload)
+        except TransientAnswerError as exc:
+            msg = f"Magento answered {endpoint} inconsistently: {exc}"
+            raise RetriableAPIError(msg, response) from None
+        except ValueError as exc:
+            msg = f"Magento answered {endpoint} with unexpected JSON: {exc}"
+            raise FatalAPIError(msg) from None
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        yield from extract_jsonpath(self.records_jsonpath, input=self.payload(response))
+
+    # Retries
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        return self.retry_policy.wait_generator()
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return self.retry_policy.max_tries
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        return value  # RetryPolicy already jitters and must not undercut Retry-After
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        exc = details.get("exception")
+        self.logger.warning(
+            "Retrying in %.1f s (attempt %d of %d failed): %s",
+            details.get("wait") or 0.0,
+            details.get("tries") or 0,
+            self.retry_policy.max_tries,
+            exc if isinstance(exc, RetriableAPIError) else describe_transport_error(exc),
+        )
+
+    @override
+    def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        retried = super().request_decorator(func)
+        tries = self.retry_policy.max_tries
+
+        def request_or_fail(prepared: requests.PreparedRequest, context: Any) -> Any:
+            endpoint = f"{prepared.method} {_path_of(prepared)}"
+            try:
+                return retried(prepared, context)
+            except RetriableAPIError as exc:
+                msg = f"{exc} (gave up after {tries} attempts)"
+                raise FatalAPIError(msg) from exc
+            except TRANSPORT_ERRORS as exc:
+                msg = (
+                    f"No usable answer from Magento for {endpoint} after {tries} attempts: "
+                    f"{describe_transport_error(exc)}"
+                )
+                raise FatalAPIError(msg) from exc
+
+        return request_or_fail
+
+
+def _path_of(prepared: requests.PreparedRequest) -> str:
+    return (prepared.path_url or "").split("?", 1)[0]

@@ -1,0 +1,192 @@
+"""Magento searchCriteria query parameters and keyset paging over (updated_at, entity_id).
+
+Why keyset and not ``currentPage``: with offset paging an order that is updated while the
+sync runs moves from an early page to the end, shifting every later row one place back,
+so one row is silently skipped; old Magento versions repeat the last page past the end;
+and many orders share one ``updated_at`` second. Every request here asks for page 1 of
+"everything after the last row seen", sorted by ``updated_at`` then ``entity_id``:
+
+* group A: ``updated_at gteq <cursor updated_at>``
+* group B: ``updated_at gt <cursor updated_at>`` OR ``entity_id gt <cursor entity_id>``
+
+Filters inside a group are OR-ed and groups are AND-ed, so A AND B is exactly
+"(updated_at, entity_id) > cursor". The first request has only group A, at the bookmark,
+inclusive. ``total_count`` of each answer counts what remains from the cursor, so the
+page that holds all of it is the last one; an empty page is never taken as the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import requests
+from singer_sdk.pagination import BaseAPIPaginator
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+Filter = tuple[str, Any, str]  # (field, value, condition_type)
+
+
+class PagingError(RuntimeError):
+    """Magento's answers would make the sync skip or repeat orders; stop instead."""
+
+
+def search_criteria_params(
+    filter_groups: Iterable[Sequence[Filter]],
+    *,
+    sort: Iterable[tuple[str, str]] = (),
+    page_size: int | None = None,
+    current_page: int | None = None,
+) -> dict[str, str]:
+    """Build ``searchCriteria[...]`` query parameters (a dict for ``requests`` to encode).
+
+    Always spell out the sort direction: Magento sorts DESC when it is missing.
+    """
+    params: dict[str, str] = {}
+    group_index = 0
+    for group in filter_groups:
+        if not group:
+            continue
+        for filter_index, (field, value, condition) in enumerate(group):
+            prefix = f"searchCriteria[filter_groups][{group_index}][filters][{filter_index}]"
+            params[f"{prefix}[field]"] = field
+            params[f"{prefix}[value]"] = str(value)
+            params[f"{prefix}[condition_type]"] = condition
+        group_index += 1
+    for index, (field, direction) in enumerate(sort):
+        params[f"searchCriteria[sortOrders][{index}][field]"] = field
+        params[f"searchCriteria[sortOrders][{index}][direction]"] = direction
+    if page_size is not None:
+        params["searchCriteria[pageSize]"] = str(page_size)
+    if current_page is not None:
+        params["searchCriteria[currentPage]"] = str(current_page)
+    if not params:
+        params["searchCriteria"] = ""  # required by getList; empty means "everything"
+    return params
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """The last row seen: Magento's own ``updated_at`` text and the order's ``entity_id``."""
+
+    updated_at: str
+    entity_id: int
+
+
+KEYSET_SORT = (("updated_at", "ASC"), ("entity_id", "ASC"))
+
+
+def keyset_filter_groups(start: str | None, cursor: Cursor | None) -> list[list[Filter]]:
+    """The cursor filter groups: after ``cursor`` if given, else from ``start`` (inclusive)."""
+    if cursor is not None:
+        return [
+            [("updated_at", cursor.updated_at, "gteq")],
+            [
+                ("updated_at", cursor.updated_at, "gt"),
+                ("entity_id", cursor.entity_id, "gt"),
+            ],
+        ]
+    if start is not None:
+        return [[("updated_at", start, "gteq")]]
+    return []
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One decoded ``searchResults`` answer."""
+
+    items: list[dict[str, Any]]
+    total_count: int
+
+
+def read_search_page(payload: Any) -> SearchPage:
+    """Check the ``{"items": [...], "total_count": n}`` shape; raise ValueError if wrong."""
+    if not isinstance(payload, dict):
+        msg = f"expected a JSON object with items and total_count, got {type(payload).__name__}"
+        raise ValueError(msg)
+    items, total = payload.get("items"), payload.get("total_count")
+    if items is None and total == 0:
+        items = []  # some versions omit items when nothing matches
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        msg = "expected 'items' to be a list of objects"
+        raise ValueError(msg)
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        msg = "expected 'total_count' to be a non-negative integer"
+        raise ValueError(msg)
+    return SearchPage(items=items, total_count=total)
+
+
+def cursor_of(item: dict[str, Any]) -> Cursor:
+    """The keyset position of one order."""
+    updated_at, entity_id = item.get("updated_at"), item.get("entity_id")
+    if not isinstance(updated_at, str) or isinstance(entity_id, bool):
+        msg = f"order without a usable updated_at/entity_id: {entity_id!r}, {updated_at!r}"
+        raise PagingError(msg)
+    try:
+        return Cursor(updated_at=updated_at, entity_id=int(entity_id))
+    except (TypeError, ValueError):
+        msg = f"order with a non-numeric entity_id {entity_id!r}"
+        raise PagingError(msg) from None
+
+
+def check_page_order(items: Sequence[dict[str, Any]], after: Cursor | None) -> Cursor:
+    """Verify a page is strictly ascending and past ``after``; return its last position.
+
+    This is what guarantees that no order is skipped or repeated between pages: if
+    Magento ignored a filter or the sort, the sync fails here instead of losing rows.
+    """
+    if not items:
+        msg = "empty page where orders were expected"
+        raise PagingError(msg)
+    previous = after
+    position = cursor_of(items[0])
+    for item in items:
+        position = cursor_of(item)
+        if previous is not None and not position > previous:
+            msg = (
+                f"Magento returned orders out of (updated_at, entity_id) order or not after "
+                f"the requested cursor: {position} follows {previous}. The sort or filters "
+                "were not applied; stopping so that no order is skipped or repeated"
+            )
+            raise PagingError(msg)
+        previous = position
+    return position
+
+
+def decode_json(response: requests.Response) -> Any:
+    """Decode a JSON body (numbers with decimals as Decimal, to keep money exact)."""
+    return json.loads(response.text, parse_float=Decimal)
+
+
+class KeysetPaginator(BaseAPIPaginator[Cursor | None]):
+    """Page through orders by cursor; the token is the last row seen (None = first page)."""
+
+    def __init__(self, decode: Any = decode_json) -> None:
+        super().__init__(None)
+        self._decode = decode
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        """More pages remain unless this page held every remaining match."""
+        page = read_search_page(self._decode(response))
+        return len(page.items) < page.total_count
+
+    @override
+    def get_next(self, response: requests.Response) -> Cursor:
+        """The last row of this page, after checking the page moved past the cursor."""
+        page = read_search_page(self._decode(response))
+        if not page.items:
+            msg = (
+                f"Magento reported {page.total_count} more orders after {self.current_value} "
+                "but returned an empty page; stopping instead of guessing the end"
+            )
+            raise PagingError(msg)
+        return check_page_order(page.items, self.current_value)

@@ -1,0 +1,152 @@
+"""Local Magento 2 REST sandbox: seeded orders behind Magento's URLs, auth, quirks and failures.
+
+Used by the demo (``magento2-sandbox``) and by every test suite. Binds to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+
+from .auth import Authenticator, OAuthCredentials, make_credentials
+from .clock import SandboxClock
+from .data import SandboxData
+from .faults import Fault, FaultRegistry
+from .server import RequestInfo, SandboxApp, SandboxHTTPServer, SandboxSettings
+
+__all__ = [
+    "Fault",
+    "FaultRegistry",
+    "MagentoSandbox",
+    "OAuthCredentials",
+    "RequestInfo",
+    "SandboxClock",
+]
+
+
+class MagentoSandbox:
+    """A started-on-demand fake Magento 2 store. Use as a context manager or call start()/stop()."""
+
+    def __init__(
+        self,
+        order_count: int = 200,
+        seed: int | str = 1,
+        now: datetime | None = None,
+        magento_version: str = "2.4",
+        bearer_enabled: bool = True,
+        input_limits: bool = True,
+        latency_ms: float = 0,
+        latency_per_order_ms: float = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_page_size: int = 300,
+        default_page_size: int = 20,
+    ) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the sandbox only binds to the loopback interface (127.0.0.1)")
+        if magento_version not in ("2.3", "2.4"):
+            raise ValueError('magento_version must be "2.3" or "2.4"')
+        self.clock = SandboxClock(now)
+        self.oauth: OAuthCredentials = make_credentials(seed)
+        self.data = SandboxData(seed=seed, order_count=order_count, clock=self.clock)
+        self.settings = SandboxSettings(
+            magento_version=magento_version,
+            input_limits=input_limits,
+            max_page_size=max_page_size,
+            default_page_size=default_page_size,
+            latency_ms=latency_ms,
+            latency_per_order_ms=latency_per_order_ms,
+        )
+        self.auth = Authenticator(self.oauth, bearer_enabled=bearer_enabled)
+        self.faults = FaultRegistry()
+        self._app = SandboxApp(
+            data=self.data, auth=self.auth, settings=self.settings, faults=self.faults
+        )
+        self._host = "127.0.0.1" if host == "localhost" else host
+        self._port = port
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> MagentoSandbox:
+        if self._server is not None:
+            return self
+        self._app.stopping.clear()
+        self._server = SandboxHTTPServer((self._host, self._port), self._app)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="magento2-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._app.stopping.set()  # wakes stalled "timeout" faults and latency sleeps
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> MagentoSandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- public surface -----------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def access_token(self) -> str:
+        return self.oauth.access_token
+
+    @property
+    def bearer_enabled(self) -> bool:
+        return self.auth.bearer_enabled
+
+    @bearer_enabled.setter
+    def bearer_enabled(self, value: bool) -> None:
+        self.auth.bearer_enabled = value
+
+    @property
+    def requests(self) -> list[RequestInfo]:
+        with self._app.log_lock:
+            return list(self._app.log)
+
+    def clear_requests(self) -> None:
+        with self._app.log_lock:
+            self._app.log.clear()
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of unexpected server-side failures (answered as masked 500s)."""
+        return list(self._app.errors)
+
+    def on_request(self, callback: Callable[[RequestInfo], None]) -> Callable[[], None]:
+        """Call ``callback(info)`` before each request is handled; returns a remover."""
+        self._app.callbacks.append(callback)
+        return lambda: self._app.callbacks.remove(callback)
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._server is not None else "stopped"
+        return f"MagentoSandbox({where}, orders={len(self.data.index)})"

@@ -1,0 +1,150 @@
+"""Service handlers behind the routes: store views, orders (get/list) and catalog products."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import shipping
+from .catalog import PRODUCTS, STORE_VIEWS, product_json
+from .errors import MAX_PAGE_SIZE, MagentoError, entity_not_found, product_not_found
+from .query import SALES_SHIPMENT_COLUMNS, OrderQuery, run_rows_query
+from .search_criteria import INVALID_TYPE, parse_php_query, parse_search_criteria
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+    from .server import SandboxApp
+
+
+@dataclass
+class Call:
+    """One authorised service call."""
+
+    app: SandboxApp
+    params: dict[str, str]
+    pairs: list[tuple[str, str]]
+    body: bytes
+    headers: Message
+    method: str
+
+    def int_param(self, name: str) -> int:
+        raw = self.params[name]
+        if not re.fullmatch(r"\d+", raw):
+            raise MagentoError(400, INVALID_TYPE, {"value": raw, "type": "int"})
+        return int(raw)
+
+    def json_body(self) -> Any:
+        """Decode the request body like Magento's REST request (Content-Type, then JSON)."""
+        ctype = (self.headers.get("Content-Type") or "").strip()
+        if not ctype:
+            raise MagentoError(400, "Content-Type header is empty.")
+        mime = ctype.split(";", 1)[0].strip().lower()
+        if mime not in ("application/json", "application/xml", "text/xml"):
+            raise MagentoError(
+                400, "Server cannot understand Content-Type HTTP header media type %1", [mime]
+            )
+        if mime != "application/json":
+            raise MagentoError(400, "Decoding error.")
+        try:
+            return json.loads(self.body.decode("utf-8")) if self.body.strip() else {}
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise MagentoError(400, "Decoding error.") from exc
+
+
+def store_views(call: Call) -> tuple[int, Any]:
+    return 200, [dict(v) for v in STORE_VIEWS]
+
+
+def order_get(call: Call) -> tuple[int, Any]:
+    entity_id = call.int_param("id")
+    data = call.app.data
+    with data.lock:
+        if not data.exists(entity_id):
+            raise entity_not_found()
+        return 200, data.order_json(entity_id - 1)
+
+
+def orders_list(call: Call) -> tuple[int, Any]:
+    app = call.app
+    settings = app.settings
+    criteria = parse_search_criteria(parse_php_query(call.pairs))
+    if settings.input_limits:
+        if criteria.page_size is not None and criteria.page_size > settings.max_page_size:
+            raise MagentoError(400, MAX_PAGE_SIZE, {"max": settings.max_page_size})
+        if criteria.page_size is None:
+            criteria.page_size = settings.default_page_size
+    data = app.data
+    with data.lock:
+        positions, total = OrderQuery(data).run(
+            criteria,
+            input_limits=settings.input_limits,
+            default_page_size=settings.default_page_size,
+            version=settings.magento_version,
+        )
+        items = [data.order_json(p) for p in positions]
+    delay = settings.latency_ms + settings.latency_per_order_ms * len(items)
+    if delay > 0:
+        app.stopping.wait(delay / 1000)
+    return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+
+
+def product_get(call: Call) -> tuple[int, Any]:
+    wanted = call.params["sku"].lower()  # MySQL's collation makes SKU lookups case-insensitive
+    for sku in PRODUCTS:
+        if sku.lower() == wanted:
+            return 200, product_json(sku)
+    raise product_not_found()
+
+
+def ship_order(call: Call) -> tuple[int, Any]:
+    entity_id = call.int_param("id")
+    body = call.json_body()
+    return 200, shipping.ship_order(
+        call.app.data, entity_id, body if isinstance(body, dict) else {}
+    )
+
+
+def shipment_save(call: Call) -> tuple[int, Any]:
+    body = call.json_body()
+    return 200, shipping.save_shipment(call.app.data, body if isinstance(body, dict) else {})
+
+
+def track_save(call: Call) -> tuple[int, Any]:
+    body = call.json_body()
+    return 200, shipping.add_track(call.app.data, body if isinstance(body, dict) else {})
+
+
+def shipment_get(call: Call) -> tuple[int, Any]:
+    shipment_id = call.int_param("id")
+    data = call.app.data
+    with data.lock:
+        shipment = data.shipments.get(shipment_id)
+        if shipment is None:
+            raise entity_not_found()
+        return 200, copy.deepcopy(shipment)
+
+
+def shipments_list(call: Call) -> tuple[int, Any]:
+    settings = call.app.settings
+    criteria = parse_search_criteria(parse_php_query(call.pairs))
+    if settings.input_limits:
+        if criteria.page_size is not None and criteria.page_size > settings.max_page_size:
+            raise MagentoError(400, MAX_PAGE_SIZE, {"max": settings.max_page_size})
+        if criteria.page_size is None:
+            criteria.page_size = settings.default_page_size
+    data = call.app.data
+    with data.lock:
+        rows = [copy.deepcopy(s) for s in data.shipments.values()]
+    items, total = run_rows_query(
+        rows,
+        criteria,
+        SALES_SHIPMENT_COLUMNS,
+        input_limits=settings.input_limits,
+        default_page_size=settings.default_page_size,
+        version=settings.magento_version,
+    )
+    return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}

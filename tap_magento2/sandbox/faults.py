@@ -1,0 +1,130 @@
+"""Fault injection: make the next N matching requests fail the way real stores and their proxies
+do.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+FAULT_KINDS = (
+    "response",
+    "html",
+    "waf",
+    "reset",
+    "timeout",
+    "truncate",
+    "wrong_shape",
+    "commit_reset",
+)
+
+# Content block of pub/errors/default/503.phtml, wrapped in the error page layout.
+MAINTENANCE_PAGE = """<!doctype html>
+<html xmlns="http://www.w3.org/1999/xhtml" >
+<head>
+    <title>Error 503: Service Unavailable</title>
+    <meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>
+</head>
+<body>
+    <main class="page-main">
+<h1>Service Temporarily Unavailable</h1>
+<p>
+    The server is temporarily unable to service your request due to maintenance downtime or
+    capacity problems.
+    Please try again later.
+</p>
+    </main>
+</body>
+</html>
+"""
+
+WAF_LOGIN_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Access check</title></head>
+<body>
+<h1>Please verify you are a human</h1>
+<form method="post" action="/__challenge">
+  <label>Username <input name="login[username]"></label>
+  <label>Password <input type="password" name="login[password]"></label>
+  <button type="submit">Sign in</button>
+</form>
+</body>
+</html>
+"""
+
+
+@dataclass
+class Fault:
+    """One injected failure: applies to ``times`` requests whose method and route match."""
+
+    path: str
+    method: str = "GET"
+    times: int = 1
+    kind: str = "response"
+    status: int | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 35.0  # seconds the "timeout" fault stalls before closing
+    used: int = 0
+
+    def matches(self, method: str, route: str) -> bool:
+        if self.method not in ("*", method.upper()):
+            return False
+        return route == self.path or fnmatch.fnmatchcase(route, self.path)
+
+
+class FaultRegistry:
+    """Thread-safe list of pending faults; the first matching fault with uses left wins."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        path: str = "/V1/orders",
+        method: str = "GET",
+        times: int = 1,
+        status: int | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        kind: str = "response",
+        delay: float = 35.0,
+    ) -> Fault:
+        """Register a fault for a route path as Magento sees it, e.g. ``/V1/order/*/ship``."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
+        if kind == "response" and status is None:
+            raise ValueError("a 'response' fault needs a status")
+        fault = Fault(
+            path=path,
+            method=method.upper(),
+            times=times,
+            kind=kind,
+            status=status,
+            body=body,
+            headers=dict(headers or {}),
+            delay=delay,
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def take(self, method: str, route: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.used < fault.times and fault.matches(method, route):
+                    fault.used += 1
+                    return fault
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return [f for f in self._faults if f.used < f.times]

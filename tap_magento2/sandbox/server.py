@@ -1,0 +1,328 @@
+"""HTTP front of the sandbox: Magento's URL forms, route table, auth order, faults and latency.
+
+Order of checks follows Magento's REST controller: route match (404) -> authentication and ACL
+(401) -> input parsing and validation (400) -> service call (404/400/500) -> ``fields`` filter on
+the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import struct
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import endpoints
+from .auth import Authenticator
+from .catalog import STORE_VIEWS
+from .data import SandboxData
+from .errors import MagentoError, internal_error, not_authorized, route_not_found
+from .faults import MAINTENANCE_PAGE, WAF_LOGIN_PAGE, Fault, FaultRegistry
+from .fields import apply_fields, parse_fields
+
+
+@dataclass
+class RequestInfo:
+    """One request as the sandbox saw it (the Authorization value is masked)."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    status: int | None = None
+    route: str | None = None
+    store_code: str | None = None
+    body: bytes = b""
+    auth_scheme: str | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    acl: str
+    handler: Callable[[endpoints.Call], tuple[int, Any]]
+
+
+def _route(method: str, path: str, acl: str, handler: Callable[..., Any]) -> Route:
+    return Route(method, re.compile(f"^{path}$"), acl, handler)
+
+
+ROUTES = [
+    _route("GET", "/V1/store/storeViews", "Magento_Backend::store", endpoints.store_views),
+    _route("GET", "/V1/orders", "Magento_Sales::actions_view", endpoints.orders_list),
+    _route("GET", "/V1/orders/(?P<id>[^/]+)", "Magento_Sales::actions_view", endpoints.order_get),
+    _route(
+        "GET", "/V1/products/(?P<sku>[^/]+)", "Magento_Catalog::products", endpoints.product_get
+    ),
+    _route("POST", "/V1/order/(?P<id>[^/]+)/ship", "Magento_Sales::ship", endpoints.ship_order),
+    _route("POST", "/V1/shipment/?", "Magento_Sales::shipment", endpoints.shipment_save),
+    _route("POST", "/V1/shipment/track", "Magento_Sales::shipment", endpoints.track_save),
+    _route("GET", "/V1/shipments", "Magento_Sales::shipment", endpoints.shipments_list),
+    _route("GET", "/V1/shipment/(?P<id>[^/]+)", "Magento_Sales::shipment", endpoints.shipment_get),
+]
+
+
+@dataclass
+class SandboxSettings:
+    magento_version: str = "2.4"
+    input_limits: bool = True
+    max_page_size: int = 300
+    default_page_size: int = 20
+    latency_ms: float = 0.0
+    latency_per_order_ms: float = 0.0
+
+
+@dataclass
+class SandboxApp:
+    """Everything a request handler needs; shared by all handler threads."""
+
+    data: SandboxData
+    auth: Authenticator
+    settings: SandboxSettings
+    faults: FaultRegistry = field(default_factory=FaultRegistry)
+    callbacks: list[Callable[[RequestInfo], None]] = field(default_factory=list)
+    log: list[RequestInfo] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # tracebacks of unexpected failures
+    stopping: threading.Event = field(default_factory=threading.Event)
+    log_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def resolve_path(path: str) -> tuple[str | None, str | None]:
+    """Split ``/[index.php/]rest/<store>/V1/...`` into (store code, route); Nones = no route."""
+    if path.startswith("/index.php/"):
+        path = path[len("/index.php") :]
+    if not path.startswith("/rest/"):
+        return None, None
+    rest = path[len("/rest") :]
+    first = rest.split("/", 2)[1] if rest.count("/") >= 1 else ""
+    if first == "V1":
+        return "default", rest
+    codes = {v["code"] for v in STORE_VIEWS if v["id"] != 0} | {"all"}
+    if first in codes:
+        return first, rest[len(first) + 1 :]
+    return None, None
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
+        self.app = app
+        super().__init__(address, SandboxHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Client disconnects (e.g. after an injected reset) are normal here.
+        self.app.errors.append(traceback.format_exc())
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SandboxHTTPServer
+    server_version = "Apache"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Stay quiet: the request log is kept in memory instead."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header follows the sandbox clock, as Magento's follows its server's."""
+        if timestamp is None:
+            timestamp = self.server.app.data.clock.now().timestamp()
+        return formatdate(timestamp, usegmt=True)
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # -- main flow ---------------------------------------------------------------------------
+    def _handle(self, method: str) -> None:
+        app = self.server.app
+        split = urlsplit(self.path)
+        pairs = parse_qsl(split.query, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        authorization = self.headers.get("Authorization")
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+        scheme = None
+        if authorization:
+            scheme = authorization.strip().split(" ", 1)[0]
+            headers["Authorization"] = f"{scheme} ***"
+        store_code, route_path = resolve_path(split.path)
+        info = RequestInfo(
+            method,
+            split.path,
+            pairs,
+            headers,
+            route=route_path,
+            store_code=store_code,
+            body=body,
+            auth_scheme=scheme,
+        )
+        with app.log_lock:
+            app.log.append(info)
+        for callback in list(app.callbacks):
+            try:
+                callback(info)
+            except Exception:  # a broken test hook must not hang the client
+                app.errors.append(traceback.format_exc())
+                err = internal_error()
+                info.status = err.status
+                self._send(err.status, json.dumps(err.body()).encode())
+                return
+        fault = app.faults.take(method, route_path or split.path)
+        if fault is not None and fault.kind not in ("truncate", "commit_reset"):
+            self._apply_fault(fault, info)
+            return
+        status, payload, extra = self._dispatch(
+            method, route_path, split, pairs, body, authorization
+        )
+        data = b"" if payload is None else json.dumps(payload).encode()
+        if fault is not None and fault.kind == "commit_reset":
+            info.status = 0
+            self._reset()
+            return
+        if fault is not None and fault.kind == "truncate":
+            info.status = status
+            self._send(status, data, extra_headers=extra, truncate=True)
+            return
+        info.status = status
+        self._send(status, data, extra_headers=extra)
+
+    def _dispatch(
+        self,
+        method: str,
+        route_path: str | None,
+        split: Any,
+        pairs: list[tuple[str, str]],
+        body: bytes,
+        authorization: str | None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        app = self.server.app
+        try:
+            if route_path is None:
+                raise route_not_found()
+            route, params = self._match(method, route_path)
+            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            url = f"http://{host}{split.path}"
+            if not app.auth.is_integration(authorization, method, url, pairs):
+                raise not_authorized(route.acl)
+            call = endpoints.Call(
+                app=app, params=params, pairs=pairs, body=body, headers=self.headers, method=method
+            )
+            status, payload = route.handler(call)
+            if "fields" in dict(pairs) and method == "GET":
+                spec = parse_fields(dict(pairs)["fields"])
+                payload = [] if spec is None else apply_fields(payload, spec)
+            return status, payload, {}
+        except MagentoError as err:
+            return err.status, err.body(), {}
+        except Exception:  # unexpected: masked like a production store
+            app.errors.append(traceback.format_exc())
+            err = internal_error()
+            return err.status, err.body(), {}
+
+    def _match(self, method: str, route_path: str) -> tuple[Route, dict[str, str]]:
+        for route in ROUTES:
+            m = route.pattern.match(route_path)
+            if m and route.method == method:
+                return route, {k: unquote(v) for k, v in m.groupdict().items()}
+        raise route_not_found()
+
+    # -- responses ---------------------------------------------------------------------------
+    def _send(
+        self,
+        status: int,
+        data: bytes,
+        *,
+        content_type: str = "application/json; charset=utf-8",
+        extra_headers: dict[str, str] | None = None,
+        truncate: bool = False,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (extra_headers or {}).items():
+            self.send_header(key, value)
+        if truncate:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2] if truncate else data)
+        self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Abort the TCP connection (RST) without answering."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _apply_fault(self, fault: Fault, info: RequestInfo) -> None:
+        app = self.server.app
+        headers = dict(fault.headers)
+        if fault.kind == "reset":
+            info.status = 0
+            self._reset()
+            return
+        if fault.kind == "timeout":
+            info.status = 0
+            app.stopping.wait(fault.delay)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault.kind in ("html", "waf"):
+            page = MAINTENANCE_PAGE if fault.kind == "html" else WAF_LOGIN_PAGE
+            status = fault.status or (503 if fault.kind == "html" else 200)
+            text = fault.body if isinstance(fault.body, str) else page
+            info.status = status
+            self._send(
+                status,
+                text.encode(),
+                content_type="text/html; charset=UTF-8",
+                extra_headers=headers,
+            )
+            return
+        if fault.kind == "wrong_shape":
+            body = fault.body if fault.body is not None else [{"unexpected": "shape"}]
+            info.status = fault.status or 200
+            self._send(info.status, json.dumps(body).encode(), extra_headers=headers)
+            return
+        status = fault.status or 500
+        info.status = status
+        body = fault.body
+        if isinstance(body, (dict, list)) or body is None:
+            data = json.dumps(body if body is not None else {"message": "Injected fault"}).encode()
+            ctype = "application/json; charset=utf-8"
+        else:
+            data = body.encode() if isinstance(body, str) else bytes(body)
+            ctype = headers.pop("Content-Type", "text/plain; charset=UTF-8")
+        self._send(status, data, content_type=ctype, extra_headers=headers)
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()

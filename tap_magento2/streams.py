@@ -1,0 +1,181 @@
+"""The tap's streams: what each endpoint is, how it is filtered and paged."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_magento2.client import Magento2Stream, TransientAnswerError
+from tap_magento2.pagination import (
+    KEYSET_SORT,
+    Cursor,
+    Filter,
+    KeysetPaginator,
+    keyset_filter_groups,
+    read_search_page,
+    search_criteria_params,
+)
+from tap_magento2.settings import DEFAULT_PAGE_SIZE, parse_statuses
+from tap_magento2.timestamps import convert_timestamps, to_magento
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+ADMIN_STORE_ID = 0
+
+
+class StoreViewsStream(Magento2Stream):
+    """``GET /V1/store/storeViews``: every store view (admin included), full table."""
+
+    name = "store_views"
+    path = "/V1/store/storeViews"
+    primary_keys = ("id",)
+    replication_key = None
+
+    @override
+    def get_new_paginator(self) -> None:
+        return None  # one bare JSON array, no paging
+
+    @override
+    def check_payload(self, payload: Any) -> None:
+        if not isinstance(payload, list) or not all(isinstance(v, dict) for v in payload):
+            msg = "expected a JSON array of store views"
+            raise ValueError(msg)
+
+    @cached_property
+    def all_views(self) -> list[dict[str, Any]]:
+        """The store views, fetched once per run and shared with the orders stream."""
+        return list(self.request_records(None))
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        yield from self.all_views
+
+
+def resolve_store_id(code: str, views: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The store view with this code; admin (id 0) is not a store view orders belong to.
+
+    Raises:
+        ConfigValidationError: naming ``store_view_code`` and listing the codes that exist.
+    """
+    usable = [
+        view
+        for view in views
+        if view.get("id") != ADMIN_STORE_ID and str(view.get("code")) != "admin"
+    ]
+    for view in usable:
+        if view.get("code") == code:
+            return view
+    known = ", ".join(sorted(str(view.get("code")) for view in usable)) or "none"
+    msg = (
+        f"store_view_code {code!r} is not a store view of this store. "
+        f"Store view codes that exist: {known}"
+    )
+    raise ConfigValidationError(msg, errors=[msg])
+
+
+def orders_search_params(
+    *,
+    statuses: Sequence[str],
+    store_id: int | None,
+    start: str | None,
+    cursor: Cursor | None,
+    page_size: int,
+) -> dict[str, str]:
+    """searchCriteria for one page of orders: scope groups AND-ed with the cursor groups.
+
+    ``start`` (Magento format, inclusive) applies to the first page only; later pages
+    continue strictly after ``cursor``. Always page 1, sorted updated_at, entity_id ASC.
+    """
+    scope: list[list[Filter]] = [[("status", ",".join(statuses), "in")]]
+    if store_id is not None:
+        scope.append([("store_id", store_id, "eq")])
+    return search_criteria_params(
+        scope + keyset_filter_groups(start, cursor),
+        sort=KEYSET_SORT,
+        page_size=page_size,
+        current_page=1,
+    )
+
+
+class OrdersStream(Magento2Stream):
+    """``GET /V1/orders``: orders with the chosen statuses (and store view), incrementally.
+
+    Records are Magento's order JSON with every timestamp in RFC 3339 UTC, emitted in
+    ascending (updated_at, entity_id) order; see ``pagination`` for the keyset paging.
+    """
+
+    name = "orders"
+    path = "/V1/orders"
+    primary_keys = ("entity_id",)
+    replication_key = "updated_at"
+    is_sorted = True
+    records_jsonpath = "$.items[*]"
+
+    def __init__(self, tap: Tap, *, store_views: StoreViewsStream | None = None) -> None:
+        super().__init__(tap)
+        self._store_views = store_views or StoreViewsStream(tap)
+
+    @cached_property
+    def statuses(self) -> list[str]:
+        """``order_import_status`` as a list of Magento status codes."""
+        return parse_statuses(self.config.get("order_import_status"))
+
+    @cached_property
+    def store_id(self) -> int | None:
+        """The id of ``store_view_code``, resolved once per run (None = all store views)."""
+        code = self.config.get("store_view_code")
+        if not code:
+            return None
+        view = resolve_store_id(code.strip(), self._store_views.all_views)
+        if not view.get("is_active", 1):
+            self.logger.warning("Store view %r is inactive; importing its orders anyway", code)
+        return int(view["id"])
+
+    @property
+    def page_size(self) -> int:
+        """Orders per request (``page_size``; Magento allows at most 300)."""
+        return int(self.config.get("page_size") or DEFAULT_PAGE_SIZE)
+
+    @override
+    def get_new_paginator(self) -> KeysetPaginator:
+        return KeysetPaginator(decode=self.payload)
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
+        cursor = next_page_token if isinstance(next_page_token, Cursor) else None
+        start = None
+        if cursor is None:
+            starting = self.get_starting_timestamp(context)  # max(bookmark, start_date)
+            start = to_magento(starting) if starting else None
+        return orders_search_params(
+            statuses=self.statuses,
+            store_id=self.store_id,
+            start=start,
+            cursor=cursor,
+            page_size=self.page_size,
+        )
+
+    @override
+    def check_payload(self, payload: Any) -> None:
+        page = read_search_page(payload)
+        if not page.items and page.total_count > 0:
+            msg = f"total_count is {page.total_count} but the page holds no orders"
+            raise TransientAnswerError(msg)
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        converted: dict[str, Any] = convert_timestamps(row)
+        return converted

@@ -1,0 +1,29 @@
+"""The Singer SDK's standard tap tests, run against a local Magento sandbox."""
+
+from __future__ import annotations
+
+import atexit
+from datetime import UTC, datetime
+
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from tap_magento2.sandbox import MagentoSandbox
+from tap_magento2.tap import TapMagento2
+
+# The SDK builds its test class at import time, so the sandbox starts here too.
+SANDBOX = MagentoSandbox(order_count=80, seed=21, now=datetime(2026, 1, 15, 12, tzinfo=UTC))
+SANDBOX.start()
+atexit.register(SANDBOX.stop)
+
+TestTapMagento2 = get_tap_test_class(
+    TapMagento2,
+    config={
+        "store_url": SANDBOX.base_url,
+        "access_token": SANDBOX.access_token,
+        "order_import_status": ["processing", "complete"],
+        "start_date": "2025-01-01T00:00:00Z",
+        "page_size": 25,
+    },
+    suite_config=SuiteConfig(max_records_limit=500),
+    parse_env_config=False,
+)
