@@ -13,6 +13,15 @@ Filters inside a group are OR-ed and groups are AND-ed, so A AND B is exactly
 "(updated_at, entity_id) > cursor". The first request has only group A, at the bookmark,
 inclusive. ``total_count`` of each answer counts what remains from the cursor, so the
 page that holds all of it is the last one; an empty page is never taken as the end.
+
+Every request after the first also carries ``updated_at lt <until>``, where ``until`` is
+the second of Magento's clock (the ``Date`` header) when it answered the previous page.
+Why: an order updated while we read gets the current second as ``updated_at``. If the
+cursor were already inside that second, an order with a lower ``entity_id`` would land
+behind it and its new version would be lost once the bookmark moved on. Reading only
+seconds that had ended before the request was sent makes that impossible; rows of the
+current second are read by a later request or the next run (the bookmark stays before
+them, and the next run starts at the bookmark inclusive).
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -81,22 +92,46 @@ class Cursor:
     entity_id: int
 
 
+@dataclass(frozen=True)
+class PageToken:
+    """Where the next page starts (after ``after``) and the second it must stay before."""
+
+    after: Cursor
+    until: str | None = None
+
+
 KEYSET_SORT = (("updated_at", "ASC"), ("entity_id", "ASC"))
 
 
-def keyset_filter_groups(start: str | None, cursor: Cursor | None) -> list[list[Filter]]:
-    """The cursor filter groups: after ``cursor`` if given, else from ``start`` (inclusive)."""
-    if cursor is not None:
-        return [
-            [("updated_at", cursor.updated_at, "gteq")],
-            [
-                ("updated_at", cursor.updated_at, "gt"),
-                ("entity_id", cursor.entity_id, "gt"),
-            ],
-        ]
-    if start is not None:
-        return [[("updated_at", start, "gteq")]]
-    return []
+def keyset_filter_groups(start: str | None, token: PageToken | None) -> list[list[Filter]]:
+    """The cursor filter groups: after the token's cursor if given, else from ``start``."""
+    if token is None:
+        return [[("updated_at", start, "gteq")]] if start is not None else []
+    cursor = token.after
+    groups: list[list[Filter]] = [
+        [("updated_at", cursor.updated_at, "gteq")],
+        [
+            ("updated_at", cursor.updated_at, "gt"),
+            ("entity_id", cursor.entity_id, "gt"),
+        ],
+    ]
+    if token.until is not None:
+        groups.append([("updated_at", token.until, "lt")])
+    return groups
+
+
+def server_second(response: requests.Response) -> str:
+    """Magento's clock when it answered (``Date`` header), as a Magento filter value.
+
+    Falls back to this machine's clock when a proxy stripped or garbled the header.
+    """
+    try:
+        moment = parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError, IndexError):
+        moment = datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -166,7 +201,7 @@ def decode_json(response: requests.Response) -> Any:
     return json.loads(response.text, parse_float=Decimal)
 
 
-class KeysetPaginator(BaseAPIPaginator[Cursor | None]):
+class KeysetPaginator(BaseAPIPaginator[PageToken | None]):
     """Page through orders by cursor; the token is the last row seen (None = first page)."""
 
     def __init__(self, decode: Any = decode_json) -> None:
@@ -180,13 +215,16 @@ class KeysetPaginator(BaseAPIPaginator[Cursor | None]):
         return len(page.items) < page.total_count
 
     @override
-    def get_next(self, response: requests.Response) -> Cursor:
-        """The last row of this page, after checking the page moved past the cursor."""
+    def get_next(self, response: requests.Response) -> PageToken:
+        """The last row of this page (checked to be past the cursor) and Magento's second."""
         page = read_search_page(self._decode(response))
+        current = self.current_value
         if not page.items:
             msg = (
-                f"Magento reported {page.total_count} more orders after {self.current_value} "
-                "but returned an empty page; stopping instead of guessing the end"
+                f"Magento reported {page.total_count} more orders after "
+                f"{current.after if current else 'the start'} but returned an empty page; "
+                "stopping instead of guessing the end"
             )
             raise PagingError(msg)
-        return check_page_order(page.items, self.current_value)
+        last = check_page_order(page.items, current.after if current else None)
+        return PageToken(after=last, until=server_second(response))

@@ -12,9 +12,9 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_magento2.client import Magento2Stream, TransientAnswerError
 from tap_magento2.pagination import (
     KEYSET_SORT,
-    Cursor,
     Filter,
     KeysetPaginator,
+    PageToken,
     keyset_filter_groups,
     read_search_page,
     search_criteria_params,
@@ -89,19 +89,20 @@ def orders_search_params(
     statuses: Sequence[str],
     store_id: int | None,
     start: str | None,
-    cursor: Cursor | None,
+    token: PageToken | None,
     page_size: int,
 ) -> dict[str, str]:
     """searchCriteria for one page of orders: scope groups AND-ed with the cursor groups.
 
     ``start`` (Magento format, inclusive) applies to the first page only; later pages
-    continue strictly after ``cursor``. Always page 1, sorted updated_at, entity_id ASC.
+    continue strictly after the token's cursor and before its ``until`` second. Always
+    page 1, sorted updated_at, entity_id ASC.
     """
     scope: list[list[Filter]] = [[("status", ",".join(statuses), "in")]]
     if store_id is not None:
         scope.append([("store_id", store_id, "eq")])
     return search_criteria_params(
-        scope + keyset_filter_groups(start, cursor),
+        scope + keyset_filter_groups(start, token),
         sort=KEYSET_SORT,
         page_size=page_size,
         current_page=1,
@@ -153,16 +154,16 @@ class OrdersStream(Magento2Stream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
-        cursor = next_page_token if isinstance(next_page_token, Cursor) else None
+        token = next_page_token if isinstance(next_page_token, PageToken) else None
         start = None
-        if cursor is None:
+        if token is None:
             starting = self.get_starting_timestamp(context)  # max(bookmark, start_date)
             start = to_magento(starting) if starting else None
         return orders_search_params(
             statuses=self.statuses,
             store_id=self.store_id,
             start=start,
-            cursor=cursor,
+            token=token,
             page_size=self.page_size,
         )
 

@@ -130,7 +130,9 @@ def build_index(seed: int | str, order_count: int, now_epoch: int) -> OrderIndex
     rstep = 3600 / recent
     for j in range(recent):
         created.append(now_epoch - 3600 + int((j + rand()) * rstep))
-    created[n - 1] = now_epoch
+    # The newest order was placed in the last second before the sandbox opened: every
+    # seeded second has ended by the time a client asks (updates come with the clock).
+    created[n - 1] = now_epoch - 1
     updated = idx.updated
     status = idx.status
     store = idx.store

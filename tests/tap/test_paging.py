@@ -91,6 +91,8 @@ def test_orders_updated_and_added_during_the_sync_are_not_missed(make_sandbox: A
         with lock:
             count = changes.setdefault("requests", 0) + 1
             changes["requests"] = count
+            if count == 3:
+                sb.clock.advance(1)  # the second of the changes ends while the sync runs
             if count != 2:
                 return
         sb.clock.advance(30)
@@ -129,3 +131,37 @@ def test_max_page_size_is_accepted_with_input_limits_on(make_sandbox: Any) -> No
     run = run_tap(sandbox_config(sb, order_import_status=statuses, page_size=300))
     assert ids(run.records()) == ids(expected)
     assert all(r.status == 200 for r in order_requests(sb))
+
+
+def test_orders_changed_in_the_current_second_wait_for_the_next_run(make_sandbox: Any) -> None:
+    """An order changed in a second that has not ended is read by the next run, not lost.
+
+    Reading into Magento's current second would let an order with a lower entity_id be
+    updated behind the cursor; its new version would then be lost once the bookmark
+    moved past that second.
+    """
+    sb = make_sandbox(order_count=120, seed=9, now=NOW)
+    processing = sb.data.matching(statuses=["processing"])
+    changed = processing[0]["entity_id"]
+    requests_seen: list[int] = []
+
+    def change_once(info: Any) -> None:
+        if info.route != "/V1/orders":
+            return
+        requests_seen.append(1)
+        if len(requests_seen) == 2:
+            sb.clock.advance(600)  # far from any second already read
+            sb.data.update_order(changed, customer_note="changed just now")
+
+    remove = sb.on_request(change_once)
+    first = run_tap(sandbox_config(sb, page_size=10))
+    remove()
+    changed_at = sb.data.orders[changed]["updated_at"]
+    first_versions = [r for r in first.records() if r["entity_id"] == changed]
+    assert [r.get("customer_note") for r in first_versions] == [None]
+    assert first.bookmark() < changed_at.replace(" ", "T") + "+00:00"
+
+    sb.clock.advance(2)  # that second is over now
+    second = run_tap(sandbox_config(sb, page_size=10), state=first.final_state)
+    again = [r for r in second.records() if r["entity_id"] == changed]
+    assert [r.get("customer_note") for r in again] == ["changed just now"]

@@ -10,6 +10,7 @@ import pytest
 from tap_magento2.pagination import (
     Cursor,
     KeysetPaginator,
+    PageToken,
     PagingError,
     check_page_order,
     read_search_page,
@@ -65,7 +66,7 @@ def test_start_is_sent_inclusive_on_the_first_page_only() -> None:
         statuses=["processing"],
         store_id=None,
         start="2024-03-01 10:30:15",
-        cursor=None,
+        token=None,
         page_size=300,
     )
     assert groups(first)[1:] == [[("updated_at", "2024-03-01 10:30:15", "gteq")]]
@@ -74,7 +75,7 @@ def test_start_is_sent_inclusive_on_the_first_page_only() -> None:
         statuses=["processing"],
         store_id=None,
         start="2024-03-01 10:30:15",
-        cursor=Cursor("2024-03-02 00:00:00", 7),
+        token=PageToken(Cursor("2024-03-02 00:00:00", 7)),
         page_size=300,
     )
     assert [("updated_at", "2024-03-01 10:30:15", "gteq")] not in groups(later)
@@ -82,7 +83,7 @@ def test_start_is_sent_inclusive_on_the_first_page_only() -> None:
 
 def test_store_view_is_its_own_filter_group() -> None:
     params = orders_search_params(
-        statuses=["processing", "pending"], store_id=2, start=None, cursor=None, page_size=10
+        statuses=["processing", "pending"], store_id=2, start=None, token=None, page_size=10
     )
     assert groups(params) == [
         [("status", "processing,pending", "in")],
@@ -90,22 +91,25 @@ def test_store_view_is_its_own_filter_group() -> None:
     ]
 
 
-def test_next_pages_ask_for_rows_after_the_cursor() -> None:
-    cursor = Cursor(updated_at="2025-06-01 08:00:05", entity_id=42)
-    params = orders_stream(start_date="2024-01-01T00:00:00Z").get_url_params(None, cursor)
+def test_next_pages_ask_for_rows_after_the_cursor_in_seconds_that_have_ended() -> None:
+    token = PageToken(
+        Cursor(updated_at="2025-06-01 08:00:05", entity_id=42), until="2025-06-01 09:00:00"
+    )
+    params = orders_stream(start_date="2024-01-01T00:00:00Z").get_url_params(None, token)
     assert groups(params) == [
         [("status", "processing", "in")],
         [("updated_at", "2025-06-01 08:00:05", "gteq")],
         [("updated_at", "2025-06-01 08:00:05", "gt"), ("entity_id", "42", "gt")],
+        [("updated_at", "2025-06-01 09:00:00", "lt")],
     ]
     assert params["searchCriteria[currentPage]"] == "1"
 
 
 def test_params_survive_url_encoding() -> None:
-    cursor = Cursor(updated_at="2025-06-01 08:00:05", entity_id=42)
+    token = PageToken(Cursor(updated_at="2025-06-01 08:00:05", entity_id=42))
     stream = orders_stream()
     request = stream.get_http_request(
-        page=type("Page", (), {"stream_context": None, "next_page_token": cursor})()
+        page=type("Page", (), {"stream_context": None, "next_page_token": token})()
     )
     decoded = dict(parse_qsl(request.encode_params()))
     assert decoded == {k: str(v) for k, v in request.params.items()}
@@ -130,7 +134,8 @@ def test_paginator_follows_the_last_row_and_stops_when_the_page_holds_the_rest()
     first = page([("2025-01-01 00:00:00", 5), ("2025-01-01 00:00:00", 9)], total=3)
     paginator.advance(first)
     assert not paginator.finished
-    assert paginator.current_value == Cursor("2025-01-01 00:00:00", 9)
+    assert paginator.current_value is not None
+    assert paginator.current_value.after == Cursor("2025-01-01 00:00:00", 9)
     paginator.advance(page([("2025-01-01 00:00:01", 1)], total=1))
     assert paginator.finished
 
@@ -180,3 +185,13 @@ def test_same_second_rows_are_ordered_by_entity_id() -> None:
 def test_wrongly_shaped_search_results_are_errors(payload: Any) -> None:
     with pytest.raises(ValueError, match="expected"):
         read_search_page(payload)
+
+
+def test_the_next_page_stays_before_the_second_magento_answered_in() -> None:
+    paginator = KeysetPaginator()
+    first = page([("2025-01-01 00:00:00", 5)], total=3)
+    first.headers["Date"] = "Wed, 01 Jan 2025 00:00:07 GMT"
+    paginator.advance(first)
+    assert paginator.current_value == PageToken(
+        Cursor("2025-01-01 00:00:00", 5), until="2025-01-01 00:00:07"
+    )

@@ -1,0 +1,237 @@
+"""The parts of a Magento order the fulfillment store needs, as plain immutable values.
+
+``Order.from_magento`` is the only place that reads Magento's order JSON. A record that
+cannot be trusted (no id, unparsable dates, a non-numeric quantity, an item without SKU)
+raises :class:`RecordRejected` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class RecordRejected(ValueError):  # noqa: N818 - the name the rest of the code speaks
+    """The record cannot be loaded; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """One entry of the order's flat ``items`` list (parents and children are siblings)."""
+
+    item_id: int
+    sku: str
+    name: str | None
+    product_type: str
+    product_id: int | None
+    parent_item_id: int | None
+    is_virtual: bool
+    qty_ordered: Decimal
+    qty_canceled: Decimal
+    qty_refunded: Decimal
+    qty_shipped: Decimal
+
+
+@dataclass(frozen=True)
+class ShipTo:
+    """Where the parcel goes (the order's shipping address)."""
+
+    name: str | None = None
+    company: str | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    """A Magento order as the fulfillment rules see it. Timestamps are aware UTC."""
+
+    order_id: int
+    increment_id: str | None
+    store_id: int | None
+    status: str | None
+    state: str | None
+    placed_at: datetime
+    updated_at: datetime
+    ship_to: ShipTo
+    shipping_method: str | None
+    items: tuple[OrderItem, ...]
+
+    @classmethod
+    def from_magento(cls, record: Mapping[str, Any]) -> Order:
+        """Map a Magento order record (tap output or raw REST JSON).
+
+        Raises:
+            RecordRejected: when a field the rules depend on is missing or malformed.
+        """
+        if not isinstance(record, Mapping):
+            raise RecordRejected("record is not a JSON object")
+        order_id = _integer(record.get("entity_id"), "entity_id")
+        if order_id is None:
+            raise RecordRejected("entity_id is missing: the order id is required")
+        placed_at = parse_utc(record.get("created_at"), "created_at")
+        updated_at = parse_utc(record.get("updated_at"), "updated_at")
+        raw_items = record.get("items")
+        if raw_items is None:
+            raw_items = []
+        if not isinstance(raw_items, list):
+            raise RecordRejected("items is not a list")
+        items = tuple(_item(raw, index) for index, raw in enumerate(raw_items))
+        seen: set[int] = set()
+        for item in items:
+            if item.item_id in seen:
+                raise RecordRejected(f"items: item_id {item.item_id} appears twice")
+            seen.add(item.item_id)
+        shipping = _shipping(record)
+        address = shipping.get("address")
+        method = shipping.get("method")
+        return cls(
+            order_id=order_id,
+            increment_id=_text(record.get("increment_id")),
+            store_id=_integer(record.get("store_id"), "store_id"),
+            status=_text(record.get("status")),
+            state=_text(record.get("state")),
+            placed_at=placed_at,
+            updated_at=updated_at,
+            ship_to=_ship_to(address) if isinstance(address, Mapping) else ShipTo(),
+            shipping_method=_text(method),
+            items=items,
+        )
+
+
+def parse_utc(value: Any, field: str) -> datetime:
+    """Parse Magento's ``YYYY-MM-DD HH:MM:SS`` (UTC) or RFC 3339 into aware UTC.
+
+    Raises:
+        RecordRejected: naming the field when the value is missing or not a date-time.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise RecordRejected(f"{field} {value!r} is not a date-time") from None
+    elif value is None or value == "":
+        raise RecordRejected(f"{field} is missing")
+    else:
+        raise RecordRejected(f"{field} {value!r} is not a date-time")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # Magento prints UTC without a zone
+    return moment.astimezone(UTC)
+
+
+def _shipping(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    extension = record.get("extension_attributes")
+    if not isinstance(extension, Mapping):
+        return {}
+    assignments = extension.get("shipping_assignments")
+    if not isinstance(assignments, list) or not assignments:
+        return {}
+    first = assignments[0]
+    if not isinstance(first, Mapping):
+        return {}
+    shipping = first.get("shipping")
+    return shipping if isinstance(shipping, Mapping) else {}
+
+
+def _ship_to(address: Mapping[str, Any]) -> ShipTo:
+    names = [_text(address.get(key)) for key in ("prefix", "firstname", "middlename", "lastname")]
+    street = address.get("street")
+    if isinstance(street, list):
+        street_text = "\n".join(str(line).strip() for line in street if str(line).strip())
+    else:
+        street_text = _text(street) or ""
+    return ShipTo(
+        name=" ".join(n for n in names if n) or None,
+        company=_text(address.get("company")),
+        street=street_text or None,
+        city=_text(address.get("city")),
+        region=_text(address.get("region")) or _text(address.get("region_code")),
+        postcode=_text(address.get("postcode")),
+        country=_text(address.get("country_id")),
+        phone=_text(address.get("telephone")),
+        email=_text(address.get("email")),
+    )
+
+
+def _item(raw: Any, index: int) -> OrderItem:
+    if not isinstance(raw, Mapping):
+        raise RecordRejected(f"items[{index}] is not a JSON object")
+    item_id = _integer(raw.get("item_id"), f"items[{index}].item_id")
+    if item_id is None:
+        raise RecordRejected(f"items[{index}] has no item_id")
+    where = f"item {item_id}"
+    sku = raw.get("sku")
+    if not isinstance(sku, str) or not sku.strip():
+        raise RecordRejected(f"{where} has no SKU")
+    ordered = _quantity(raw.get("qty_ordered"), f"{where} qty_ordered")
+    if ordered is None:
+        raise RecordRejected(f"{where} has no qty_ordered")
+    return OrderItem(
+        item_id=item_id,
+        sku=sku.strip(),
+        name=_text(raw.get("name")),
+        product_type=_text(raw.get("product_type")) or "simple",
+        product_id=_integer(raw.get("product_id"), f"{where} product_id"),
+        parent_item_id=_integer(raw.get("parent_item_id"), f"{where} parent_item_id"),
+        is_virtual=_truthy(raw.get("is_virtual")),
+        qty_ordered=ordered,
+        qty_canceled=_quantity(raw.get("qty_canceled"), f"{where} qty_canceled") or Decimal(0),
+        qty_refunded=_quantity(raw.get("qty_refunded"), f"{where} qty_refunded") or Decimal(0),
+        qty_shipped=_quantity(raw.get("qty_shipped"), f"{where} qty_shipped") or Decimal(0),
+    )
+
+
+def _integer(value: Any, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RecordRejected(f"{field} {value!r} is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal | float) and value == int(value):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise RecordRejected(f"{field} {value!r} is not an integer")
+
+
+def _quantity(value: Any, field: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RecordRejected(f"{field} {value!r} is not a number")
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise RecordRejected(f"{field} {value!r} is not a number") from None
+    if not number.is_finite():
+        raise RecordRejected(f"{field} {value!r} is not a number")
+    return number
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes"}
+    return bool(value)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

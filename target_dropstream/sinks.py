@@ -1,0 +1,171 @@
+"""Sinks: glue between singer-sdk and the store. No rules and no SQL here.
+
+``OrdersSink`` keeps each record as it arrived (before singer-sdk turns date-time strings
+into datetimes), maps the batch to :class:`~target_dropstream.models.Order` values, and
+hands orders plus rejected records to the store in ONE transaction per batch.
+
+Records that fail the stream's JSON schema, lack ``entity_id`` or carry unparsable dates
+never stop the run: they go to ``rejected_records`` with the reason. To make that
+possible the sink checks the key property itself (it passes no key properties to the SDK,
+which would raise ``MissingKeyPropertiesError``), validates the schema through its own
+validator (which never raises), and asks the SDK to null unparsable top-level dates
+instead of raising (the raw text is kept for the rejection).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Mapping
+from datetime import date, datetime
+
+import jsonschema
+from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
+from singer_sdk.sinks import BatchSink, RecordSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
+
+from target_dropstream.models import Order, RecordRejected
+from target_dropstream.store import Rejection
+
+if t.TYPE_CHECKING:
+    from target_dropstream.target import TargetDropstream
+
+_REASON_LIMIT = 500
+
+
+class RecordInspector(BaseJSONSchemaValidator):
+    """The first hook that sees each record: keeps a copy and any schema error.
+
+    singer-sdk calls the validator before it parses timestamps in place, so the copy taken
+    here is the record as the tap sent it. It never raises: a schema error becomes a
+    rejection reason instead of a crash.
+    """
+
+    def __init__(self, schema: dict[str, t.Any], *, check_schema: bool) -> None:
+        super().__init__(schema)
+        self._validator: jsonschema.protocols.Validator | None = None
+        if check_schema:
+            DEFAULT_JSONSCHEMA_VALIDATOR.check_schema(schema)
+            self._validator = DEFAULT_JSONSCHEMA_VALIDATOR(
+                schema, format_checker=jsonschema.FormatChecker(formats=())
+            )
+        self._last: tuple[dict[str, t.Any], dict[str, t.Any], str | None] | None = None
+
+    def validate(self, record: dict[str, t.Any]) -> None:
+        """Remember the record as received and whether it matches the schema."""
+        error: str | None = None
+        if self._validator is not None:
+            found = jsonschema.exceptions.best_match(self._validator.iter_errors(record))
+            if found is not None:
+                where = "/".join(str(part) for part in found.absolute_path) or "(record)"
+                error = f"does not match the stream schema at {where}: {found.message}"
+        self._last = (record, dict(record), error)
+
+    def take(self, record: dict[str, t.Any]) -> tuple[dict[str, t.Any], str | None]:
+        """The received copy of ``record`` and its schema error (None when it is valid)."""
+        last, self._last = self._last, None
+        if last is not None and last[0] is record:
+            return last[1], last[2]
+        # Not seen by validate (should not happen): undo the SDK's date parsing.
+        return {k: _plain(v) for k, v in record.items()}, None
+
+
+def _plain(value: t.Any) -> t.Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+class OrdersSink(BatchSink):
+    """Loads Magento orders; one store transaction per batch."""
+
+    def __init__(
+        self,
+        target: TargetDropstream,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        self._dropstream = target
+        self.declared_key_properties = list(key_properties or [])
+        # Keys are checked by Order.from_magento, which rejects instead of failing the run.
+        super().__init__(target, stream_name, schema, key_properties=None)
+
+    @property
+    def datetime_error_treatment(self) -> DatetimeErrorTreatmentEnum:
+        """Unparsable dates are nulled in the SDK's copy; the raw text is rejected later."""
+        return DatetimeErrorTreatmentEnum.NULL
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Always inspect records; schema checks follow the ``validate_records`` setting."""
+        return RecordInspector(self.schema, check_schema=self.validate_schema)
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Queue the record as received, with its schema error if any."""
+        inspector = t.cast("RecordInspector", self._validator)
+        context.setdefault("received", []).append(inspector.take(record))
+
+    def process_batch(self, context: dict) -> None:
+        """Map the batch and commit it in one transaction (raises if the commit fails)."""
+        orders: list[Order] = []
+        rejections: list[Rejection] = []
+        for raw, schema_error in context.get("received", []):
+            if schema_error is not None:
+                rejections.append(self._rejection(raw, schema_error))
+                continue
+            try:
+                orders.append(Order.from_magento(raw))
+            except RecordRejected as exc:
+                rejections.append(self._rejection(raw, exc.reason))
+        result = self._dropstream.store.save_batch(
+            orders, rejections, policy=self._dropstream.load_policy, now=self._dropstream.now()
+        )
+        self._dropstream.rejected_count += result.rejected
+        self.logger.info(
+            "Committed %d '%s' records: %d new, %d updated, %d older than stored, %d rejected",
+            len(orders) + len(rejections),
+            self.stream_name,
+            result.inserted,
+            result.updated,
+            result.stale,
+            result.rejected,
+        )
+        for rejection in rejections:
+            self.logger.warning(
+                "Rejected a '%s' record (order %s): %s",
+                self.stream_name,
+                rejection.order_id if rejection.order_id is not None else "without id",
+                rejection.reason,
+            )
+
+    def _rejection(self, raw: Mapping[str, t.Any], reason: str) -> Rejection:
+        order_id = raw.get("entity_id") if isinstance(raw, Mapping) else None
+        if isinstance(order_id, bool) or not isinstance(order_id, int):
+            order_id = None
+        if len(reason) > _REASON_LIMIT:
+            reason = reason[: _REASON_LIMIT - 1] + "…"
+        return Rejection(stream=self.stream_name, record=raw, reason=reason, order_id=order_id)
+
+
+class IgnoredStreamSink(RecordSink):
+    """Accepts any other stream and drops its records (one log line per stream)."""
+
+    def __init__(
+        self,
+        target: TargetDropstream,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties=None)
+        target.note_ignored_stream(stream_name)
+
+    @property
+    def datetime_error_treatment(self) -> DatetimeErrorTreatmentEnum:
+        """Dates of ignored records do not matter; never fail on them."""
+        return DatetimeErrorTreatmentEnum.NULL
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Ignored records are not validated."""
+        return None
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Drop the record."""

@@ -1,0 +1,421 @@
+"""FulfillmentStore: transactions, dialect-aware upserts and state transitions.
+
+Writers (target batches, releases) take one store-wide write lock per transaction
+(SQLite ``BEGIN IMMEDIATE``, PostgreSQL transaction advisory lock), so each batch reads the
+stored rows, applies the rules (``rows.order_rows``) and writes in one atomic step. Readers
+never take the lock, so ``dropstream status`` works while the target writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from target_dropstream import rules
+from target_dropstream.database import READ_ONLY_OPTION, StoreError, make_engine, without_password
+from target_dropstream.models import Order
+from target_dropstream.rows import LoadPolicy, order_rows, raw_json
+from target_dropstream.rules import Decision, OrderState
+from target_dropstream.schema import (
+    LATEST_VERSION,
+    STATES,
+    TABLES,
+    SchemaTooNewError,
+    current_version,
+    upgrade,
+)
+from target_dropstream.settings import redact_url
+
+ORDERS = TABLES.tables["fulfillment_orders"]
+LINES = TABLES.tables["fulfillment_lines"]
+REJECTED = TABLES.tables["rejected_records"]
+_LOCK_KEY = 7_363_401_902  # PostgreSQL advisory lock id shared by every dropstream writer
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that could not be loaded, kept with its reason."""
+
+    stream: str
+    record: Any
+    reason: str
+    order_id: int | None = None
+
+
+@dataclass
+class BatchResult:
+    """What one batch did."""
+
+    inserted: int = 0
+    updated: int = 0
+    stale: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class HeldOrder:
+    """A held order as the release logic and ``dropstream status`` see it."""
+
+    source: str
+    order_id: int
+    increment_id: str | None
+    magento_status: str | None
+    release_at: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """A row of rejected_records."""
+
+    id: int
+    source: str
+    stream: str
+    order_id: int | None
+    reason: str
+    received_at: datetime
+    record_json: str
+
+
+@dataclass
+class StatusReport:
+    """Everything ``dropstream status`` shows."""
+
+    counts: dict[str, int]
+    held: list[HeldOrder]
+    rejected: list[RejectedRecord]
+    rejected_total: int
+    schema_version: int
+    database: str = ""
+
+
+class FulfillmentStore:
+    """Owns the engine; every method is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, database_url: str, *, now: datetime, create: bool = True) -> FulfillmentStore:
+        """Connect, then create or upgrade the tables.
+
+        Args:
+            database_url: SQLAlchemy URL (``sqlite:///…`` or ``postgresql+psycopg://…``).
+            now: time recorded in schema_version for applied steps.
+            create: False refuses to create a missing SQLite file (operator commands).
+
+        Raises:
+            StoreError: when the database cannot be reached or is too new.
+        """
+        url = make_url(database_url)
+        shown = redact_url(url)
+        engine = make_engine(url, create=create, shown=shown)
+        store = cls(engine)
+        try:
+            # Only take the write lock when a step is missing, so `dropstream status`
+            # never waits for a running target.
+            with store.read() as conn:
+                version = current_version(conn)
+            if version != LATEST_VERSION:
+                with store.write() as conn:
+                    upgrade(conn, now=now)
+        except SchemaTooNewError as exc:
+            engine.dispose()
+            raise StoreError(f"fulfillment store {shown}: {exc}") from None
+        except Exception as exc:
+            engine.dispose()
+            detail = getattr(exc, "orig", None) or exc
+            raise StoreError(
+                f"cannot open the fulfillment store {shown}: {detail.__class__.__name__}: "
+                f"{without_password(str(detail), url.password)}"
+            ) from None
+        return store
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction holding the store-wide write lock."""
+        with self.engine.connect() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read-only transaction that never waits for a writer."""
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(**{READ_ONLY_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    # Loading -----------------------------------------------------------------------------
+
+    def save_batch(
+        self,
+        orders: Sequence[Order],
+        rejections: Sequence[Rejection],
+        *,
+        policy: LoadPolicy,
+        now: datetime,
+    ) -> BatchResult:
+        """Upsert a batch of orders and rejected records in ONE transaction.
+
+        Orders are applied in the order given, so the same order twice in a batch ends as
+        the newer one. Returns the counts.
+        """
+        result = BatchResult(rejected=len(rejections))
+        with self.write() as conn:
+            known = self._load_known(conn, policy.source, {o.order_id for o in orders})
+            rows: dict[int, dict[str, Any]] = {}
+            lines: dict[int, list[dict[str, Any]]] = {}
+            for order in orders:
+                stored = known.get(order.order_id)
+                if stored is not None and not rules.should_apply(
+                    stored["magento_updated_at"], order.updated_at
+                ):
+                    result.stale += 1
+                    continue
+                row, order_lines = order_rows(order, stored, policy=policy, now=now)
+                if stored is None and order.order_id not in rows:
+                    result.inserted += 1
+                else:
+                    result.updated += 1
+                rows[order.order_id] = row
+                known[order.order_id] = row
+                if order_lines is not None:
+                    lines[order.order_id] = order_lines
+                else:
+                    lines.pop(order.order_id, None)
+            self._write_orders(conn, list(rows.values()))
+            self._replace_lines(conn, policy.source, lines)
+            self._write_rejections(conn, policy.source, rejections, now)
+        return result
+
+    def _load_known(self, conn: Connection, source: str, ids: set[int]) -> dict[int, dict]:
+        known: dict[int, dict] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            query = select(ORDERS).where(ORDERS.c.source == source, ORDERS.c.order_id.in_(chunk))
+            for found in conn.execute(query).mappings():
+                known[found["order_id"]] = dict(found)
+        return known
+
+    def _write_orders(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        stmt = _insert(conn, ORDERS)
+        keys = {"source", "order_id", "created_at"}
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ORDERS.c.source, ORDERS.c.order_id],
+            set_={c.name: stmt.excluded[c.name] for c in ORDERS.columns if c.name not in keys},
+        )
+        conn.execute(stmt, rows)
+
+    def _replace_lines(
+        self, conn: Connection, source: str, lines: Mapping[int, list[dict[str, Any]]]
+    ) -> None:
+        ids = sorted(lines)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            conn.execute(
+                LINES.delete().where(LINES.c.source == source, LINES.c.order_id.in_(chunk))
+            )
+        new_rows = [row for order_id in ids for row in lines[order_id]]
+        if new_rows:
+            conn.execute(LINES.insert(), new_rows)
+
+    def _write_rejections(
+        self, conn: Connection, source: str, rejections: Sequence[Rejection], now: datetime
+    ) -> None:
+        if not rejections:
+            return
+        rows = []
+        for rejection in rejections:
+            body = raw_json(rejection.record)
+            rows.append(
+                {
+                    "source": source,
+                    "stream": rejection.stream,
+                    "order_id": rejection.order_id,
+                    "reason": rejection.reason,
+                    "record_json": body,
+                    "record_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                    "received_at": now,
+                }
+            )
+        stmt = _insert(conn, REJECTED).on_conflict_do_nothing(
+            index_elements=[REJECTED.c.source, REJECTED.c.stream, REJECTED.c.record_sha256]
+        )
+        conn.execute(stmt, rows)
+
+    # Releasing ---------------------------------------------------------------------------
+
+    def due_held_orders(
+        self, now: datetime, *, import_statuses: Iterable[str], source: str | None = None
+    ) -> list[HeldOrder]:
+        """Held orders whose release time has come and whose stored status allows release."""
+        query = _due_query(now, tuple(import_statuses))
+        if source is not None:
+            query = query.where(ORDERS.c.source == source)
+        with self.read() as conn:
+            return [_held(row) for row in conn.execute(query).mappings()]
+
+    def release_due(
+        self,
+        now: datetime,
+        *,
+        import_statuses: Iterable[str],
+        except_source: str | None = None,
+    ) -> int:
+        """Move every due held order (optionally of other sources only) to ready."""
+        condition = _due_condition(now, tuple(import_statuses))
+        if except_source is not None:
+            condition = condition & (ORDERS.c.source != except_source)
+        with self.write() as conn:
+            done = conn.execute(
+                ORDERS.update()
+                .where(condition)
+                .values(
+                    state=OrderState.READY.value, state_reason=None, released_at=now, updated_at=now
+                )
+            )
+            return done.rowcount or 0
+
+    def apply_recheck(
+        self,
+        decisions: Iterable[tuple[HeldOrder, Decision, str | None, str | None]],
+        now: datetime,
+    ) -> dict[str, int]:
+        """Store what Magento said about held orders coming due (only if still held).
+
+        Each item is (order, decision, magento_status, magento_state). Returns counts by
+        the resulting state.
+        """
+        counts: dict[str, int] = {}
+        with self.write() as conn:
+            for order, decision, status, state in decisions:
+                values: dict[str, Any] = {
+                    "state": decision.state.value,
+                    "state_reason": decision.reason,
+                    "updated_at": now,
+                }
+                if status is not None:
+                    values["magento_status"] = status
+                if state is not None:
+                    values["magento_state"] = state
+                if decision.state is OrderState.READY:
+                    values["released_at"] = now
+                done = conn.execute(
+                    ORDERS.update()
+                    .where(
+                        ORDERS.c.source == order.source,
+                        ORDERS.c.order_id == order.order_id,
+                        ORDERS.c.state == OrderState.HELD.value,
+                    )
+                    .values(**values)
+                )
+                if done.rowcount:
+                    counts[decision.state.value] = counts.get(decision.state.value, 0) + 1
+        return counts
+
+    # Reading -----------------------------------------------------------------------------
+
+    def status(self, *, limit: int = 100) -> StatusReport:
+        """Counts by state, held orders by release time, newest rejected records."""
+        with self.read() as conn:
+            counts = dict.fromkeys(STATES, 0)
+            for state, count in conn.execute(
+                select(ORDERS.c.state, func.count()).group_by(ORDERS.c.state)
+            ):
+                counts[state] = int(count)
+            held = [
+                _held(row)
+                for row in conn.execute(
+                    select(ORDERS)
+                    .where(ORDERS.c.state == OrderState.HELD.value)
+                    .order_by(ORDERS.c.release_at, ORDERS.c.source, ORDERS.c.order_id)
+                    .limit(limit)
+                ).mappings()
+            ]
+            rejected_total = conn.execute(select(func.count()).select_from(REJECTED)).scalar_one()
+            rejected = [
+                RejectedRecord(
+                    id=row["id"],
+                    source=row["source"],
+                    stream=row["stream"],
+                    order_id=row["order_id"],
+                    reason=row["reason"],
+                    received_at=row["received_at"],
+                    record_json=row["record_json"],
+                )
+                for row in conn.execute(
+                    select(REJECTED).order_by(REJECTED.c.id.desc()).limit(limit)
+                ).mappings()
+            ]
+            version = current_version(conn)
+        return StatusReport(
+            counts=counts,
+            held=held,
+            rejected=rejected,
+            rejected_total=int(rejected_total),
+            schema_version=version,
+            database=redact_url(self.engine.url),
+        )
+
+
+def _due_condition(now: datetime, statuses: tuple[str, ...]) -> Any:
+    return (
+        (ORDERS.c.state == OrderState.HELD.value)
+        & (ORDERS.c.release_at <= now)
+        & ORDERS.c.magento_status.in_(statuses)
+    )
+
+
+def _due_query(now: datetime, statuses: tuple[str, ...]) -> Any:
+    return (
+        select(ORDERS)
+        .where(_due_condition(now, statuses))
+        .order_by(ORDERS.c.source, ORDERS.c.order_id)
+    )
+
+
+def _held(row: Mapping[str, Any]) -> HeldOrder:
+    return HeldOrder(
+        source=row["source"],
+        order_id=row["order_id"],
+        increment_id=row["increment_id"],
+        magento_status=row["magento_status"],
+        release_at=row["release_at"],
+        reason=row["state_reason"],
+    )
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+__all__ = [
+    "LATEST_VERSION",
+    "BatchResult",
+    "FulfillmentStore",
+    "HeldOrder",
+    "LoadPolicy",
+    "Rejection",
+    "StatusReport",
+    "StoreError",
+]

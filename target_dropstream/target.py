@@ -1,0 +1,168 @@
+"""TargetDropstream: settings, sink wiring and the end-of-run release of held orders.
+
+singer-sdk passes a STATE message on only from ``drain_all``, after every sink has
+committed its batch (see ``tests/target/test_delivery.py``); a failed commit raises before
+the STATE is written. After the last STATE, held orders that have come due are released.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.target_base import Target
+
+from target_dropstream.release import release_due_orders
+from target_dropstream.settings import (
+    DEFAULT_DATABASE_URL,
+    SettingsError,
+    TargetSettings,
+)
+from target_dropstream.sinks import IgnoredStreamSink, OrdersSink
+from target_dropstream.store import FulfillmentStore, LoadPolicy
+
+if t.TYPE_CHECKING:
+    from singer_sdk.sinks import Sink
+
+ORDERS_STREAM = "orders"
+Clock = Callable[[], datetime]
+_STATUS_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+
+
+def utc_now() -> datetime:
+    """The real clock (UTC)."""
+    return datetime.now(tz=UTC)
+
+
+class TargetDropstream(Target):
+    """Applies the fulfillment rules to Magento orders and keeps exactly-once records."""
+
+    name = "target-dropstream"
+    package_name = "magento2-dropstream"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "database_url",
+            th.StringType,
+            default=DEFAULT_DATABASE_URL,
+            description=(
+                "SQLAlchemy URL of the fulfillment store: sqlite:///path.db (default "
+                "dropstream.db in the working directory) or postgresql+psycopg://user@host/db"
+            ),
+        ),
+        th.Property(
+            "delay_minutes",
+            th.IntegerType(minimum=0),
+            default=0,
+            description="Hold each order until this many minutes after it was placed (UTC)",
+        ),
+        th.Property(
+            "include_bundle_parent",
+            th.BooleanType,
+            default=False,
+            description="Also send the bundle parent SKU as a line (components always are)",
+        ),
+        th.Property(
+            "use_compact_shipment",
+            th.BooleanType,
+            default=True,
+            description="Notify Magento with POST /V1/order/{id}/ship instead of /V1/shipment",
+        ),
+        th.Property(
+            "order_import_status",
+            th.CustomType(
+                {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+            ),
+            default="processing",
+            description=(
+                "Magento status(es) an order must have to be released (a status or a list)"
+            ),
+        ),
+        th.Property(
+            "store_url",
+            th.StringType,
+            description="Magento base URL, e.g. https://store.example.com (the `source` column)",
+        ),
+        th.Property(
+            "access_token",
+            th.StringType,
+            secret=True,
+            description="Magento Integration access token (re-check before release, notifications)",
+        ),
+        th.Property("store_view_code", th.StringType, description="Magento store view code"),
+        th.Property("consumer_key", th.StringType, description="OAuth 1.0a consumer key"),
+        th.Property(
+            "consumer_secret", th.StringType, secret=True, description="OAuth 1.0a consumer secret"
+        ),
+        th.Property(
+            "access_token_secret",
+            th.StringType,
+            secret=True,
+            description="OAuth 1.0a access token secret",
+        ),
+    ).to_dict()
+
+    def __init__(self, *, clock: Clock | None = None, **kwargs: t.Any) -> None:
+        """Create the target; ``clock`` (UTC) is injectable for tests."""
+        self.now: Clock = clock or utc_now
+        self._store: FulfillmentStore | None = None
+        self._ignored_streams: set[str] = set()
+        self.rejected_count = 0
+        super().__init__(**kwargs)
+        try:
+            self.settings = TargetSettings.from_config(self.config)
+        except SettingsError as exc:
+            raise ConfigValidationError(
+                "Invalid target-dropstream settings", errors=exc.errors
+            ) from None
+        self.load_policy = LoadPolicy(
+            source=self.settings.source,
+            delay_minutes=self.settings.delay_minutes,
+            include_bundle_parent=self.settings.include_bundle_parent,
+            import_statuses=self.settings.import_statuses,
+        )
+
+    @property
+    def store(self) -> FulfillmentStore:
+        """The fulfillment store, created or upgraded on first use."""
+        if self._store is None:
+            self._store = FulfillmentStore.open(self.settings.database_url, now=self.now())
+        return self._store
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """``orders`` is loaded; any other stream is accepted and ignored."""
+        return OrdersSink if stream_name == ORDERS_STREAM else IgnoredStreamSink
+
+    def note_ignored_stream(self, stream_name: str) -> None:
+        """Log once per stream that its records are ignored."""
+        if stream_name not in self._ignored_streams:
+            self._ignored_streams.add(stream_name)
+            self.logger.info(
+                "Ignoring stream '%s': target-dropstream loads only the '%s' stream",
+                stream_name,
+                ORDERS_STREAM,
+            )
+
+    def process_endofpipe(self) -> None:
+        """Commit everything and pass the last STATE on, then release due held orders."""
+        try:
+            super().process_endofpipe()
+            if self.rejected_count:
+                self.logger.warning(
+                    "%d record(s) were rejected this run: see `dropstream status`",
+                    self.rejected_count,
+                )
+            report = release_due_orders(self.store, self.settings, now=self.now())
+            log = self.logger.warning if report.errors else self.logger.info
+            log("End-of-run release: %s", report.summary())
+        finally:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+if __name__ == "__main__":
+    TargetDropstream.cli()
