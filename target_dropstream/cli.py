@@ -2,21 +2,30 @@
 
 The database comes from ``--database-url``, else ``--config FILE`` (the target's JSON
 config), else ``TARGET_DROPSTREAM_DATABASE_URL`` (as Meltano passes it), else
-``sqlite:///dropstream.db``. Passwords in URLs are never printed.
+``sqlite:///dropstream.db``. Magento settings (store_url, access_token, OAuth ones,
+store_view_code, use_compact_shipment) come from the same places. Passwords in URLs and
+secrets are never printed.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
 
+from target_dropstream import shipment_store
+from target_dropstream.csv_import import CsvImportError, read_shipment_file
+from target_dropstream.notify import notify_pending
 from target_dropstream.release import release_due_orders
 from target_dropstream.settings import SettingsError, TargetSettings, load_cli_config
+from target_dropstream.shipment_store import FailedShipment
+from target_dropstream.shipments import ShipmentError, ShipmentRequest, Track, record_shipments
 from target_dropstream.store import FulfillmentStore, StatusReport, StoreError
 
 Clock = Callable[[], datetime]
@@ -80,12 +89,23 @@ def status(
     store = _open(settings, now)
     try:
         report = store.status(limit=limit)
+        shipment_counts = shipment_store.shipment_counts(store)
+        failed = shipment_store.failed_shipments(store, limit=limit)
+        stuck = shipment_store.failed_shipments(store, limit=limit, pending=True)
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps(_status_json(report), indent=2, sort_keys=True))
+        body = _status_json(report)
+        body["shipments"] = {
+            "counts": shipment_counts,
+            "failed": [_failed_json(item) for item in failed],
+            "pending_errors": [_failed_json(item) for item in stuck],
+        }
+        click.echo(json.dumps(body, indent=2, sort_keys=True))
     else:
         click.echo(_status_text(report, now))
+        click.echo("")
+        click.echo(_shipments_text(shipment_counts, failed, stuck))
 
 
 @main.command()
@@ -171,3 +191,239 @@ def _status_text(report: StatusReport, now: datetime) -> str:
     else:
         lines.append("Rejected records: none")
     return "\n".join(lines)
+
+
+def _failed_json(item: FailedShipment) -> dict[str, Any]:
+    return {
+        "source": item.source,
+        "key": item.key,
+        "order_id": item.order_id,
+        "increment_id": item.increment_id,
+        "track_number": item.track_number,
+        "attempts": item.attempts,
+        "message": item.last_error,
+        "updated_at": _iso(item.updated_at),
+    }
+
+
+def _shipments_text(
+    counts: dict[str, int], failed: list[FailedShipment], stuck: list[FailedShipment]
+) -> str:
+    summary = ", ".join(f"{state} {count}" for state, count in counts.items())
+    lines = [f"Shipments: {summary}"]
+    if failed:
+        lines.append(f"Failed notifications ({counts.get('failed', len(failed))}):")
+        lines += _shipment_lines(failed)
+        lines.append(
+            "  Fix the cause, then `dropstream retry KEY` (or `dropstream notify --retry-failed`)."
+        )
+    else:
+        lines.append("Failed notifications: none")
+    if stuck:
+        lines.append(f"Pending shipments a notify run stopped on ({len(stuck)}):")
+        lines += _shipment_lines(stuck)
+    return "\n".join(lines)
+
+
+def _shipment_lines(items: list[FailedShipment]) -> list[str]:
+    lines = []
+    for item in items:
+        order = f"#{item.increment_id}" if item.increment_id else f"id {item.order_id}"
+        lines.append(
+            f"  {item.key}  order {order}  track {item.track_number or '-'}  "
+            f"at {_iso(item.updated_at)}"
+        )
+        lines += [f"      {text}" for text in (item.last_error or "no message").splitlines()]
+    return lines
+
+
+# Shipments ---------------------------------------------------------------------------------
+
+
+def _record_source(settings: TargetSettings) -> str | None:
+    """Orders of the configured store only; any store when no store_url is set."""
+    return settings.source if settings.store_url else None
+
+
+def _parse_line(spec: str) -> tuple[str, Decimal]:
+    sku, sep, qty_text = spec.rpartition("=")
+    if not sep or not sku.strip():
+        raise click.BadParameter(
+            f"{spec!r}: expected SKU=QTY, e.g. MH01-S-Gray=2", param_hint="--line"
+        )
+    try:
+        qty = Decimal(qty_text.strip())
+    except InvalidOperation:
+        raise click.BadParameter(
+            f"{spec!r}: {qty_text!r} is not a number", param_hint="--line"
+        ) from None
+    if not qty.is_finite() or qty <= 0:
+        raise click.BadParameter(f"{spec!r}: the quantity must be above 0", param_hint="--line")
+    return sku.strip(), qty
+
+
+@main.command()
+@_common
+@click.argument("order")
+@click.option(
+    "--carrier-code", required=True, help="Magento carrier code, e.g. ups, fedex, custom."
+)
+@click.option("--title", help="Carrier title shown to the customer (default: the carrier code).")
+@click.option(
+    "--track", "tracks", multiple=True, required=True, help="Tracking number (repeat for several)."
+)
+@click.option(
+    "--line",
+    "lines",
+    multiple=True,
+    metavar="SKU=QTY",
+    help="Shipped line (repeat); without --line everything still left on the order ships.",
+)
+@click.option(
+    "--key",
+    help="Warehouse shipment id (idempotency key); derived from the content when omitted.",
+)
+@click.pass_context
+def ship(
+    ctx: click.Context,
+    database_url: str | None,
+    config_file: Path | None,
+    order: str,
+    carrier_code: str,
+    title: str | None,
+    tracks: tuple[str, ...],
+    lines: tuple[str, ...],
+    key: str | None,
+) -> None:
+    """Record a shipment of ORDER (increment_id or Magento order id) to notify Magento of.
+
+    Recording the same shipment again (same --key, or the same command without --key)
+    records nothing new. Run `dropstream notify` to tell Magento.
+    """
+    settings = _settings(database_url, config_file)
+    request = ShipmentRequest(
+        order_ref=order,
+        tracks=tuple(Track(carrier_code, title or carrier_code, number) for number in tracks),
+        lines=tuple(_parse_line(spec) for spec in lines) if lines else None,
+        key=key,
+    )
+    now = ctx.obj["clock"]()
+    store = _open(settings, now)
+    try:
+        outcome = record_shipments(store, [request], source=_record_source(settings), now=now)[0]
+    except ShipmentError as exc:
+        raise click.ClickException(exc.reason) from None
+    finally:
+        store.close()
+    click.echo(outcome.describe())
+    click.echo(f"key: {outcome.key}")
+
+
+@main.command("import-shipments")
+@_common
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_shipments(
+    ctx: click.Context, database_url: str | None, config_file: Path | None, file: Path
+) -> None:
+    """Record the shipments of a CSV FILE (all or nothing).
+
+    Header row, then one row per shipped line: order (increment_id or order id), sku, qty,
+    carrier_code, title, track_number, shipment_key. Rows sharing a shipment_key are one
+    shipment (several tracking numbers allowed); importing the same file again records
+    nothing new.
+    """
+    settings = _settings(database_url, config_file)
+    try:
+        parsed = read_shipment_file(file)
+    except CsvImportError as exc:
+        raise click.ClickException(f"{file}: nothing imported\n" + "\n".join(exc.errors)) from None
+    now = ctx.obj["clock"]()
+    store = _open(settings, now)
+    try:
+        outcomes = record_shipments(
+            store, parsed.requests, source=_record_source(settings), now=now
+        )
+    except ShipmentError as exc:
+        raise click.ClickException(f"{file}: nothing imported\n{parsed.explain(exc)}") from None
+    finally:
+        store.close()
+    for outcome in outcomes:
+        click.echo(outcome.describe())
+    new = sum(1 for outcome in outcomes if outcome.action != "unchanged")
+    click.echo(f"{new} shipment(s) recorded, {len(outcomes) - new} already recorded")
+
+
+@main.command()
+@_common
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Also re-send shipments Magento refused before (after fixing the cause).",
+)
+@click.pass_context
+def notify(
+    ctx: click.Context, database_url: str | None, config_file: Path | None, *, retry_failed: bool
+) -> None:
+    """Tell Magento about every pending shipment, exactly once.
+
+    With use_compact_shipment (the default) each shipment is posted to
+    POST /rest/<view>/V1/order/{order_id}/ship with its tracking numbers and notify: true, so
+    Magento ships the items, updates the order and emails the customer. With
+    use_compact_shipment false, POST /rest/<view>/V1/shipment is used instead: it only
+    records the shipment document; Magento does NOT advance the items' qty_shipped or the
+    order's state, so keep the compact default unless you only want the document.
+    <view> is store_view_code, else the code of the order's store view.
+
+    Bundles: whether a bundle ships together (the bundle is named) or separately (its
+    options are) is read from the catalog (GET /V1/products, ACL Magento_Catalog::products);
+    without it the compact endpoint's validation message tells, while full mode (which
+    Magento does not validate) names the bundle.
+
+    A shipment whose answer was lost is looked up in Magento (by tracking number) before
+    any new attempt. Refusals (HTTP 400) are marked failed with Magento's message (see
+    `dropstream status`); other errors stop the run and leave the shipment pending.
+    """
+    settings = _settings(database_url, config_file)
+    if not settings.magento_configured:
+        raise click.UsageError(
+            "notify needs store_url and access_token (in --config, or "
+            "TARGET_DROPSTREAM_STORE_URL and TARGET_DROPSTREAM_ACCESS_TOKEN)"
+        )
+    clock = ctx.obj["clock"]
+    store = _open(settings, clock())
+    try:
+        report = notify_pending(
+            store,
+            settings,
+            clock=clock,
+            retry_failed=retry_failed,
+            sleep=ctx.obj.get("sleep", time.sleep),
+        )
+    finally:
+        store.close()
+    for line in report.lines():
+        click.echo(line)
+    if report.error:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@_common
+@click.argument("keys", nargs=-1, required=True)
+@click.pass_context
+def retry(
+    ctx: click.Context, database_url: str | None, config_file: Path | None, keys: tuple[str, ...]
+) -> None:
+    """Queue failed shipments (by KEY) again; the next `dropstream notify` sends them."""
+    settings = _settings(database_url, config_file)
+    now = ctx.obj["clock"]()
+    store = _open(settings, now)
+    try:
+        changed = shipment_store.retry_failed(store, keys, source=_record_source(settings), now=now)
+    except LookupError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    finally:
+        store.close()
+    for key in keys:
+        click.echo(f"{key}: {'queued again' if key in changed else 'not failed, unchanged'}")

@@ -15,6 +15,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
+from target_dropstream.notify import notify_pending
 from target_dropstream.release import release_due_orders
 from target_dropstream.settings import (
     DEFAULT_DATABASE_URL,
@@ -93,6 +94,15 @@ class TargetDropstream(Target):
             description="Magento Integration access token (re-check before release, notifications)",
         ),
         th.Property("store_view_code", th.StringType, description="Magento store view code"),
+        th.Property(
+            "notify_on_run",
+            th.BooleanType,
+            default=False,
+            description=(
+                "At the end of every run, post pending shipments to Magento "
+                "(as `dropstream notify` does; needs store_url and access_token)"
+            ),
+        ),
         th.Property("consumer_key", th.StringType, description="OAuth 1.0a consumer key"),
         th.Property(
             "consumer_secret", th.StringType, secret=True, description="OAuth 1.0a consumer secret"
@@ -158,10 +168,35 @@ class TargetDropstream(Target):
             report = release_due_orders(self.store, self.settings, now=self.now())
             log = self.logger.warning if report.errors else self.logger.info
             log("End-of-run release: %s", report.summary())
+            if _is_true(self.config.get("notify_on_run")):
+                self._notify()
         finally:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
+    def _notify(self) -> None:
+        """Post pending shipments; a Magento problem is logged, the loaded data stays."""
+        if not self.settings.magento_configured:
+            self.logger.warning(
+                "notify_on_run is set but store_url and access_token are not: "
+                "no ship notifications sent"
+            )
+            return
+        report = notify_pending(self.store, self.settings, clock=self.now)
+        for line in report.lines():
+            self.logger.info("Ship notifications: %s", line)
+        if report.error:
+            self.logger.error(
+                "Ship notifications stopped (pending shipments are retried next run): %s",
+                report.error,
+            )
+
+
+def _is_true(value: t.Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return value is True
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import endpoints
+from . import catalog, endpoints
 from .auth import Authenticator
 from .catalog import STORE_VIEWS
 from .data import SandboxData
@@ -64,6 +64,7 @@ ROUTES = [
     _route("GET", "/V1/store/storeViews", "Magento_Backend::store", endpoints.store_views),
     _route("GET", "/V1/orders", "Magento_Sales::actions_view", endpoints.orders_list),
     _route("GET", "/V1/orders/(?P<id>[^/]+)", "Magento_Sales::actions_view", endpoints.order_get),
+    _route("GET", "/V1/products", "Magento_Catalog::products", catalog.products_list),
     _route(
         "GET", "/V1/products/(?P<sku>[^/]+)", "Magento_Catalog::products", endpoints.product_get
     ),

@@ -1,0 +1,374 @@
+"""Tell Magento about recorded shipments, exactly once.
+
+Each attempt is counted in the store BEFORE the request leaves. A shipment with an earlier
+attempt (an answer lost to a timeout, a reset or a 5xx, in this run or a crashed one) is
+first looked up in Magento (``GET /V1/shipments`` for the order, matched on a tracking
+number not yet claimed by another of our shipments); if Magento has it, its id is recorded
+and nothing is posted. Magento's refusals (HTTP 400) mark the shipment failed with
+Magento's message; anything else (401, 404, 5xx after retries) stops the run and leaves
+the shipment pending.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn
+
+from tap_magento2.api import MagentoAPIError, MagentoClient
+from target_dropstream import bundle_types, shipment_store
+from target_dropstream.payloads import PayloadError, compact_payload, full_payload, ship_items
+from target_dropstream.settings import TargetSettings
+from target_dropstream.shipment_store import OutgoingShipment
+from target_dropstream.store import FulfillmentStore
+
+Clock = Callable[[], datetime]
+ClientFactory = Callable[[TargetSettings, "str | None"], MagentoClient]
+MAX_UNCERTAIN_POSTS = 3  # posts whose outcome is unknown before the run gives up
+MAX_BUNDLE_RETRIES = 2  # re-posts after Magento named a bundle's shipment type
+_UNCERTAIN_STATUSES = frozenset({408, 425, 429})
+
+
+class NotifyRunError(RuntimeError):
+    """The run cannot go on (auth, routing, Magento down); the shipment stays pending."""
+
+
+@dataclass
+class NotifyReport:
+    """What a notify run did, one line per shipment."""
+
+    notified: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def summary(self) -> str:
+        """One line for logs and the CLI."""
+        text = (
+            f"{len(self.notified)} notified, {len(self.found)} already in Magento, "
+            f"{len(self.failed)} refused"
+        )
+        if self.error:
+            text += f"; stopped: {self.error}"
+        return text
+
+    def lines(self) -> list[str]:
+        """Per-shipment lines, then the summary."""
+        out = [f"notified  {line}" for line in self.notified]
+        out += [f"found     {line}" for line in self.found]
+        out += [f"refused   {line}" for line in self.failed]
+        out += [f"note      {line}" for line in self.notes]
+        return [*out, self.summary()]
+
+
+def magento_client(settings: TargetSettings, store_view_code: str | None) -> MagentoClient:
+    """A client for the store in ``settings``, scoped to one store view (None: the default)."""
+    if not (settings.store_url and settings.access_token):
+        msg = (
+            "store_url and access_token are needed to notify Magento: set them in --config or "
+            "TARGET_DROPSTREAM_STORE_URL / TARGET_DROPSTREAM_ACCESS_TOKEN"
+        )
+        raise NotifyRunError(msg)
+    return MagentoClient(
+        settings.store_url,
+        settings.access_token,
+        consumer_key=settings.consumer_key,
+        consumer_secret=settings.consumer_secret,
+        access_token_secret=settings.access_token_secret,
+        store_view_code=store_view_code,
+    )
+
+
+def notify_pending(
+    store: FulfillmentStore,
+    settings: TargetSettings,
+    *,
+    clock: Clock,
+    retry_failed: bool = False,
+    client_factory: ClientFactory | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NotifyReport:
+    """Post every pending shipment of this store (and failed ones with ``retry_failed``)."""
+    notifier = _Notifier(store, settings, clock, client_factory or magento_client, sleep)
+    try:
+        for shipment in shipment_store.to_notify(
+            store, settings.source, include_failed=retry_failed
+        ):
+            notifier.send(shipment)
+    except NotifyRunError as exc:
+        notifier.report.error = str(exc)
+    finally:
+        notifier.close()
+    return notifier.report
+
+
+class _Notifier:
+    def __init__(
+        self,
+        store: FulfillmentStore,
+        settings: TargetSettings,
+        clock: Clock,
+        client_factory: ClientFactory,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.report = NotifyReport()
+        self._factory = client_factory
+        self._sleep = sleep
+        self._clients: dict[str | None, MagentoClient] = {}
+        self._views: dict[int, str] | None = None
+        self._order_skus: dict[int, str] = {}
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+    def client(self, view: str | None) -> MagentoClient:
+        if view not in self._clients:
+            self._clients[view] = self._factory(self.settings, view)
+        return self._clients[view]
+
+    @property
+    def reader(self) -> MagentoClient:
+        """Client for look-ups (the configured store view, else Magento's default scope)."""
+        return self.client(self.settings.store_view_code)
+
+    # One shipment --------------------------------------------------------------------------
+
+    def send(self, shipment: OutgoingShipment) -> None:
+        if shipment.attempts > 0 and self._found_in_magento(shipment, "an earlier attempt"):
+            return
+        order_items: dict[int, Mapping[str, Any]] = {}
+        if any(line.is_bundle_component for line in shipment.lines):
+            order_items = self._order_items(shipment)
+        separately, guessed = self._bundle_types(shipment, order_items)
+        if not shipment.lines:
+            self._refused(shipment, "the shipment has no lines in the fulfillment store")
+            return
+        uncertain = 0
+        bundle_retries = 0
+        attempts = shipment.attempts
+        while True:
+            try:
+                items = ship_items(shipment, separately, order_items)
+            except PayloadError as exc:
+                # Guessed "together" cannot express a partial kit: guess "separately"
+                # instead and let Magento's validation say which is right.
+                flip = {parent for parent in guessed if not separately[parent]}
+                if not flip:
+                    self._refused(shipment, str(exc))
+                    return
+                separately.update(dict.fromkeys(flip, True))
+                continue
+            path, body = self._request(shipment, items)
+            client = self.client(self._view(shipment.store_id))
+            if not shipment_store.mark_attempt(self.store, shipment.id, attempts, self.clock()):
+                self.report.notes.append(f"{shipment.label}: being sent by another run, skipped")
+                return
+            attempts += 1
+            try:
+                answer = client.post(path, body)
+            except MagentoAPIError as exc:
+                if exc.status == 400:
+                    learned = self._learn(shipment, exc.magento_message, separately, guessed)
+                    if learned and bundle_retries < MAX_BUNDLE_RETRIES:
+                        bundle_retries += 1
+                        continue
+                    if uncertain and self._found_in_magento(shipment, "a lost answer"):
+                        return
+                    self._refused(shipment, str(exc))
+                    return
+                if exc.status is None or exc.status >= 500 or exc.status in _UNCERTAIN_STATUSES:
+                    uncertain += 1
+                    self._sleep(min(2.0**uncertain, 30.0))
+                    if self._found_in_magento(shipment, "a lost answer"):
+                        return
+                    if uncertain < MAX_UNCERTAIN_POSTS:
+                        continue
+                self._stop(shipment, str(exc))
+            else:
+                if self.settings.use_compact_shipment and guessed:
+                    # Magento validated the bundle parents we named: the guesses were right.
+                    confirmed = {parent: separately[parent] for parent in guessed}
+                    shipment_store.cache_bundle_types(
+                        self.store, shipment.source, shipment.order_id, confirmed
+                    )
+                self._notified(shipment, _shipment_id(answer), "")
+                return
+
+    def _request(self, shipment: OutgoingShipment, items: list[Any]) -> tuple[str, Any]:
+        if self.settings.use_compact_shipment:
+            return f"/V1/order/{shipment.order_id}/ship", compact_payload(items, shipment)
+        return "/V1/shipment", full_payload(items, shipment, shipment.store_id)
+
+    def _notified(self, shipment: OutgoingShipment, magento_id: int | None, how: str) -> None:
+        shipment_store.mark_notified(self.store, shipment.id, magento_id, self.clock())
+        shown = f"Magento shipment {magento_id}" if magento_id is not None else "Magento"
+        line = f"{shipment.label} -> {shown}{how}"
+        (self.report.found if how else self.report.notified).append(line)
+
+    def _refused(self, shipment: OutgoingShipment, message: str) -> None:
+        shipment_store.mark_failed(self.store, shipment.id, message, self.clock())
+        self.report.failed.append(f"{shipment.label}: {message}")
+
+    def _stop(self, shipment: OutgoingShipment, message: str) -> NoReturn:
+        text = f"shipment {shipment.label} stays pending: {message}"
+        shipment_store.note_error(self.store, shipment.id, message, self.clock())
+        raise NotifyRunError(text)
+
+    # Exactly once ---------------------------------------------------------------------------
+
+    def _found_in_magento(self, shipment: OutgoingShipment, after: str) -> bool:
+        """Look for our shipment in Magento by tracking number; record it when found."""
+        try:
+            magento_id = self._lookup(shipment)
+        except MagentoAPIError as exc:
+            self._stop(shipment, f"cannot check whether Magento already has it: {exc}")
+        if magento_id is None:
+            return False
+        self._notified(shipment, magento_id, f" (found after {after}, not posted again)")
+        return True
+
+    def _lookup(self, shipment: OutgoingShipment) -> int | None:
+        taken = shipment_store.claimed_magento_ids(self.store, shipment.source, shipment.order_id)
+        numbers = {track.track_number for track in shipment.tracks}
+        for document in self.reader.search(
+            "/V1/shipments",
+            filter_groups=[[("order_id", str(shipment.order_id), "eq")]],
+            sort=[("entity_id", "ASC")],
+        ):
+            magento_id = _as_int(document.get("entity_id"))
+            if magento_id is None or magento_id in taken:
+                continue
+            tracks = document.get("tracks")
+            if tracks is None:  # a list without tracks: read the shipment itself
+                tracks = (self.reader.get(f"/V1/shipment/{magento_id}") or {}).get("tracks")
+            if any(str(t.get("track_number")) in numbers for t in tracks or [] if t):
+                return magento_id
+        return None
+
+    # Where and how to post ------------------------------------------------------------------
+
+    def _view(self, store_id: int | None) -> str:
+        if self.settings.store_view_code:
+            return self.settings.store_view_code
+        if self._views is None:
+            self._views = {}
+            try:
+                for view in self.reader.get("/V1/store/storeViews") or []:
+                    view_id = _as_int(view.get("id"))
+                    if view_id and view.get("code"):
+                        self._views[view_id] = str(view["code"])
+            except MagentoAPIError as exc:
+                self.report.notes.append(
+                    f"store views unreadable, posting to the default view: {exc}"
+                )
+        return self._views.get(store_id or 0, "default")
+
+    def _order_items(self, shipment: OutgoingShipment) -> dict[int, Mapping[str, Any]]:
+        try:
+            order = self.reader.get(f"/V1/orders/{shipment.order_id}")
+        except MagentoAPIError as exc:
+            self._stop(shipment, f"cannot read the order from Magento: {exc}")
+        items = order.get("items") if isinstance(order, Mapping) else None
+        out: dict[int, Mapping[str, Any]] = {}
+        for item in items or []:
+            item_id = _as_int(item.get("item_id")) if isinstance(item, Mapping) else None
+            if item_id is not None:
+                out[item_id] = item
+        self._order_skus = {item_id: str(item.get("sku")) for item_id, item in out.items()}
+        return out
+
+    def _bundle_types(
+        self, shipment: OutgoingShipment, order_items: Mapping[int, Mapping[str, Any]]
+    ) -> tuple[dict[int, bool], set[int]]:
+        """Whether each bundle in the shipment ships separately, and which were guesses."""
+        separately: dict[int, bool] = {}
+        unknown: set[int] = set()
+        for line in shipment.lines:
+            if not line.is_bundle_component or line.parent_item_id is None:
+                continue
+            if line.ship_item_id is not None:
+                separately[line.parent_item_id] = line.ship_item_id == line.item_id
+            else:
+                unknown.add(line.parent_item_id)
+        unknown -= set(separately)
+        if not unknown:
+            return separately, set()
+        product_of = {
+            parent: _as_int(order_items.get(parent, {}).get("product_id")) for parent in unknown
+        }
+        types, problem = bundle_types.from_catalog(
+            self.reader, [pid for pid in product_of.values() if pid is not None]
+        )
+        if problem:
+            self.report.notes.append(
+                f"{shipment.label}: bundle shipment type not read from the catalog ({problem}); "
+                "learning it from Magento's answer"
+            )
+        resolved = {
+            parent: types[pid] == bundle_types.SEPARATELY
+            for parent, pid in product_of.items()
+            if pid in types
+        }
+        shipment_store.cache_bundle_types(self.store, shipment.source, shipment.order_id, resolved)
+        separately.update(resolved)
+        guessed = unknown - set(resolved)
+        for parent in guessed:
+            separately[parent] = False  # Magento's default: ship together
+        return separately, guessed
+
+    def _learn(
+        self,
+        shipment: OutgoingShipment,
+        message: str | None,
+        separately: dict[int, bool],
+        guessed: set[int],
+    ) -> bool:
+        """Apply the bundle types Magento named in a refusal; True when something changed."""
+        named = bundle_types.from_message(message)
+        if not named:
+            return False
+        parents = {
+            line.parent_item_id
+            for line in shipment.lines
+            if line.is_bundle_component and line.parent_item_id is not None
+        }
+        skus = self._order_skus
+        learned: dict[int, bool] = {}
+        for sku, kind in named:
+            apart = kind == bundle_types.SEPARATELY
+            matches = [parent for parent in parents if skus.get(parent) == sku]
+            for parent in matches or sorted(guessed):
+                learned[parent] = apart
+        changed = {
+            parent: apart for parent, apart in learned.items() if separately.get(parent) != apart
+        }
+        if not changed:
+            return False
+        separately.update(changed)
+        guessed.difference_update(changed)
+        shipment_store.cache_bundle_types(self.store, shipment.source, shipment.order_id, changed)
+        return True
+
+
+def _shipment_id(answer: Any) -> int | None:
+    """The new shipment's id: a bare scalar (often a JSON string) or a shipment document."""
+    if isinstance(answer, Mapping):
+        return _as_int(answer.get("entity_id"))
+    return _as_int(answer)
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

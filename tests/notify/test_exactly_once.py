@@ -1,0 +1,150 @@
+"""A notification whose answer is lost never creates a second shipment in Magento."""
+
+from __future__ import annotations
+
+import pytest
+
+from target_dropstream import shipment_store
+
+from .conftest import Shop, find_order, item, top
+
+UPS = ("--carrier-code", "ups", "--title", "United Parcel Service")
+SHIP_ROUTE = "/V1/order/*/ship"
+
+
+def simple_order(shop: Shop) -> dict:
+    order = find_order(shop.sb, {"simple"}, exclude={"configurable", "together", "separately"})
+    shop.load(order["entity_id"])
+    result = shop.cli("ship", order["increment_id"], *UPS, "--track", "1ZLOST")
+    assert result.exit_code == 0, result.output
+    return order
+
+
+def test_reset_after_commit_is_found_not_posted_again(shop: Shop) -> None:
+    order = simple_order(shop)
+    oid = order["entity_id"]
+    shop.sb.faults.add(path=SHIP_ROUTE, method="POST", kind="commit_reset")
+    result = shop.cli("notify")
+    assert result.exit_code == 0, result.output
+    assert "0 notified, 1 already in Magento, 0 refused" in result.output
+    assert "found after a lost answer, not posted again" in result.output
+    [doc] = shop.magento_shipments(oid)  # exactly one shipment in Magento
+    assert len(shop.posts()) == 1
+    lookups = [r for r in shop.sb.requests if r.route == "/V1/shipments"]
+    assert len(lookups) == 1
+    assert ("searchCriteria[filter_groups][0][filters][0][value]", str(oid)) in lookups[0].query
+    simple = top(order, "simple")
+    assert item(shop.sb, oid, simple["item_id"])["qty_shipped"] == simple["qty_ordered"]
+    [row] = shop.shipments()
+    assert (row["state"], row["magento_shipment_id"], row["attempts"]) == (
+        "notified",
+        doc["entity_id"],
+        1,
+    )
+    # A later run has nothing to do.
+    again = shop.cli("notify")
+    assert "0 notified, 0 already in Magento, 0 refused" in again.output
+    assert len(shop.posts()) == 1
+
+
+def test_lost_answer_then_failed_lookup_is_settled_by_the_next_run(shop: Shop) -> None:
+    order = simple_order(shop)
+    oid = order["entity_id"]
+    shop.sb.faults.add(path=SHIP_ROUTE, method="POST", kind="commit_reset")
+    shop.sb.faults.add(path="/V1/shipments", method="GET", times=20, status=503)
+    first = shop.notify()
+    assert first.error is not None
+    assert "stays pending" in first.error
+    assert "cannot check whether Magento already has it" in first.error
+    [row] = shop.shipments()
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    assert "HTTP 503" in row["last_error"]
+    shop.sb.faults.clear()
+    second = shop.notify()
+    assert second.error is None
+    assert len(second.found) == 1
+    assert len(shop.posts()) == 1  # never posted again
+    [doc] = shop.magento_shipments(oid)
+    [row] = shop.shipments()
+    assert (row["state"], row["magento_shipment_id"], row["last_error"]) == (
+        "notified",
+        doc["entity_id"],
+        None,
+    )
+
+
+def test_5xx_before_commit_is_posted_again_once(shop: Shop) -> None:
+    order = simple_order(shop)
+    oid = order["entity_id"]
+    shop.sb.faults.add(path=SHIP_ROUTE, method="POST", status=503, times=1)
+    report = shop.notify()
+    assert report.error is None
+    assert len(report.notified) == 1
+    assert [p.status for p in shop.posts()] == [503, 200]
+    [doc] = shop.magento_shipments(oid)
+    [row] = shop.shipments()
+    assert (row["state"], row["magento_shipment_id"], row["attempts"]) == (
+        "notified",
+        doc["entity_id"],
+        2,
+    )
+
+
+def test_magento_down_stops_the_run_and_keeps_shipments_pending(shop: Shop) -> None:
+    order = simple_order(shop)
+    shop.sb.faults.add(path=SHIP_ROUTE, method="POST", status=503, times=10)
+    result = shop.cli("notify")
+    assert result.exit_code == 1
+    assert "stays pending" in result.output
+    assert "HTTP 503" in result.output
+    assert len(shop.posts()) == 3
+    assert shop.magento_shipments(order["entity_id"]) == []
+    [row] = shop.shipments()
+    assert (row["state"], row["attempts"]) == ("pending", 3)
+
+
+def test_two_shipments_with_one_tracking_number_are_matched_once(shop: Shop) -> None:
+    """A look-up never claims a Magento shipment already matched to another of ours."""
+    order = find_order(shop.sb, {"simple", "configurable"})
+    oid = order["entity_id"]
+    shop.load(oid)
+    cfg, simple = top(order, "configurable"), top(order, "simple")
+    for key, sku in (("BOX-1", cfg["sku"]), ("BOX-2", simple["sku"])):
+        result = shop.cli(
+            "ship",
+            order["increment_id"],
+            *UPS,
+            "--track",
+            "SAME",
+            "--line",
+            f"{sku}=1",
+            "--key",
+            key,
+        )
+        assert result.exit_code == 0, result.output
+    shop.sb.faults.add(path=SHIP_ROUTE, method="POST", kind="commit_reset", times=2)
+    report = shop.notify()
+    assert report.error is None
+    assert len(report.found) == 2
+    docs = shop.magento_shipments(oid)
+    assert len(docs) == 2
+    rows = shop.shipments()
+    assert sorted(r["magento_shipment_id"] for r in rows) == sorted(d["entity_id"] for d in docs)
+
+
+def test_an_attempt_is_claimed_by_one_run_only(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two notify runs read the same pending shipment: only the first one posts it."""
+    order = simple_order(shop)
+    store = shop.open()
+    try:
+        [stale] = shipment_store.to_notify(store, shop.source, include_failed=False)
+    finally:
+        store.close()
+    first = shop.notify()
+    assert len(first.notified) == 1
+    monkeypatch.setattr(shipment_store, "to_notify", lambda *_args, **_kwargs: [stale])
+    second = shop.notify()  # resumes with what it read before the first run posted
+    assert second.notified == []
+    assert any("being sent by another run, skipped" in note for note in second.notes)
+    assert len(shop.posts()) == 1
+    assert len(shop.magento_shipments(order["entity_id"])) == 1
