@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check tap_magento2 target_dropstream tests
 
 demo: $(STAMP)
-	@$(PY) -m tap_magento2.sandbox.demo
+	@$(PY) -m scripts.demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

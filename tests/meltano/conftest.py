@@ -1,0 +1,123 @@
+"""Fixtures for the Meltano tests: Meltano itself, the installed plugins, a sandbox store.
+
+Meltano lives in its own virtualenv (``.venv/meltano``, see ``scripts/meltano_venv.py``)
+because it pins SQLAlchemy < 2.1. The plugins are installed once into a cache folder
+inside it and shared by every test project; everything else (meltano.yml copy, system
+database with the saved state, run and log folders, fulfillment store) is per test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, meltano_venv_dir
+from tap_magento2.sandbox import MagentoSandbox
+from tests.meltano.meltano_project import (
+    PLUGIN_DIRS,
+    REPO_ROOT,
+    MeltanoProject,
+    clean_environ,
+)
+
+SANDBOX_ORDERS = 240
+
+
+@pytest.fixture(scope="session")
+def meltano_executable() -> Path:
+    """The ``meltano`` command, installed into ``.venv/meltano`` on first use."""
+    try:
+        return ensure_meltano(REPO_ROOT)
+    except MeltanoInstallError as exc:
+        pytest.skip(f"Meltano could not be installed here, so the Meltano tests cannot run: {exc}")
+
+
+@pytest.fixture(scope="session")
+def meltano_python(meltano_executable: Path) -> Path:
+    """The Python of Meltano's virtualenv (it has Meltano's JSON schema and jsonschema)."""
+    return meltano_executable.parent / "python"
+
+
+@pytest.fixture(scope="session")
+def plugin_cache(meltano_executable: Path) -> Path:
+    """A Meltano system folder whose extractors/ and loaders/ hold the installed plugins.
+
+    ``meltano install`` runs from the repository root (``pip_url: -e .``) with its system
+    folder redirected here, so the developer's ``.meltano`` is never touched.
+    """
+    cache = meltano_venv_dir(REPO_ROOT) / "test-plugins"
+    cache.mkdir(parents=True, exist_ok=True)
+    env = clean_environ(
+        {
+            "MELTANO_PROJECT_ROOT": str(REPO_ROOT),
+            "MELTANO_SYS_DIR_ROOT": str(cache),
+            "MELTANO_DATABASE_URI": f"sqlite:///{cache / 'install.db'}",
+        }
+    )
+    result = subprocess.run(
+        [str(meltano_executable), "install"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
+        pytest.fail(f"meltano install failed:\n{tail}")
+    for name in PLUGIN_DIRS:
+        assert (cache / name).is_dir(), f"meltano install left no {name}/ in {cache}"
+    return cache
+
+
+@pytest.fixture
+def sandbox() -> Iterator[MagentoSandbox]:
+    """A fresh sandbox store on a free loopback port, a few hundred orders."""
+    with MagentoSandbox(order_count=SANDBOX_ORDERS, seed=7) as sb:
+        yield sb
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    """The fulfillment store of one test (SQLite file in the test's folder)."""
+    return f"sqlite:///{tmp_path / 'fulfillment.db'}"
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path,
+    meltano_executable: Path,
+    plugin_cache: Path,
+    sandbox: MagentoSandbox,
+    store_url: str,
+) -> MeltanoProject:
+    """A private Meltano project whose dev environment points at this test's sandbox."""
+    return MeltanoProject.create(
+        meltano_executable,
+        tmp_path / "project",
+        plugin_cache,
+        env=sandbox_env(sandbox, store_url),
+    )
+
+
+@pytest.fixture
+def project_without_sandbox(
+    tmp_path: Path, meltano_executable: Path, plugin_cache: Path
+) -> MeltanoProject:
+    """A private Meltano project for commands that do not talk to a store."""
+    return MeltanoProject.create(meltano_executable, tmp_path / "project", plugin_cache)
+
+
+def sandbox_env(sandbox: MagentoSandbox, database_url: str) -> dict[str, str]:
+    """Settings, as Meltano's environment variables, for a pipeline against ``sandbox``."""
+    return {
+        "TAP_MAGENTO2_STORE_URL": sandbox.base_url,
+        "TAP_MAGENTO2_ACCESS_TOKEN": sandbox.access_token,
+        "TARGET_DROPSTREAM_STORE_URL": sandbox.base_url,
+        "TARGET_DROPSTREAM_ACCESS_TOKEN": sandbox.access_token,
+        "TARGET_DROPSTREAM_DATABASE_URL": database_url,
+    }
