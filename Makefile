@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint install clean
+.PHONY: test test-slow demo lint install clean readme
 
 install: $(STAMP)
 
@@ -17,12 +17,23 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+test-slow: $(STAMP)
+	$(PY) -m pytest -q --run-slow $(PYTEST_ARGS)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tap_magento2 target_dropstream tests
-	$(VENV)/bin/ruff format --check tap_magento2 target_dropstream tests
+	$(VENV)/bin/ruff check tap_magento2 target_dropstream tests scripts bench
+	$(VENV)/bin/ruff format --check tap_magento2 target_dropstream tests scripts bench
 
 demo: $(STAMP)
 	@$(PY) -m scripts.demo
 
+readme: $(STAMP)
+	$(PY) -m scripts.readme_settings
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Benchmark against the raw limits (~11 min on 2 idle cores; BENCH_ARGS="--runs 2", "--large").
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)

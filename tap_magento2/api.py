@@ -15,16 +15,17 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tap_magento2.auth import build_auth, is_signed
+from tap_magento2.auth import build_auth, is_signed, new_session
 from tap_magento2.errors import (
     TRANSPORT_ERRORS,
     classify,
     describe_transport_error,
     endpoint_of,
+    is_tls_error,
 )
 from tap_magento2.pagination import Filter, decode_json, read_search_page, search_criteria_params
 from tap_magento2.retry import RetryPolicy
-from tap_magento2.settings import normalize_store_url
+from tap_magento2.settings import check_transport, normalize_store_url
 
 
 class MagentoAPIError(Exception):
@@ -69,24 +70,53 @@ class MagentoClient:
         access_token_secret: str | None = None,
         store_view_code: str | None = None,
         timeout: float = 30,
-        max_tries: int = 5,
+        max_tries: int | None = None,
         *,
+        ca_bundle: str | None = None,
+        allow_insecure_http: bool = False,
         session: requests.Session | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """Check the URL and transport rules; no request is sent here.
+
+        Raises:
+            ValueError: naming ``store_url``, ``ca_bundle`` or ``allow_insecure_http``
+                (plain http:// is refused unless loopback or explicitly allowed).
+        """
         self.store_url = normalize_store_url(store_url)
+        check_transport(self.store_url, allow_insecure_http=allow_insecure_http)
         self.store_view_code = store_view_code or None
         self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy(max_tries=max_tries)
+        if retry_policy is None:
+            retry_policy = RetryPolicy() if max_tries is None else RetryPolicy(max_tries=max_tries)
+        self.retry_policy = retry_policy
         self._auth = build_auth(
             access_token,
             consumer_key=consumer_key,
             consumer_secret=consumer_secret,
             access_token_secret=access_token_secret,
         )
-        self._session = session or requests.Session()
+        self._session = session or new_session({"ca_bundle": ca_bundle})
         self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, settings: Any, store_view_code: str | None = None) -> MagentoClient:
+        """A client from any settings object with the tap's attribute names.
+
+        Used by the target, whose ``TargetSettings`` carries ``store_url``,
+        ``access_token``, the OAuth settings, ``ca_bundle`` and ``allow_insecure_http``.
+        """
+        return cls(
+            settings.store_url,
+            settings.access_token,
+            consumer_key=getattr(settings, "consumer_key", None),
+            consumer_secret=getattr(settings, "consumer_secret", None),
+            access_token_secret=getattr(settings, "access_token_secret", None),
+            store_view_code=store_view_code,
+            ca_bundle=getattr(settings, "ca_bundle", None),
+            allow_insecure_http=bool(getattr(settings, "allow_insecure_http", False)),
+        )
 
     def __repr__(self) -> str:
         return f"MagentoClient({self.store_url!r}, store_view_code={self.store_view_code!r})"
@@ -184,6 +214,9 @@ class MagentoClient:
                     headers={"Accept": "application/json"},
                     auth=self._auth,
                     timeout=self.timeout,
+                    # Explicit, so REQUESTS_CA_BUNDLE in the environment cannot replace
+                    # the configured ca_bundle.
+                    verify=self._session.verify,
                 )
                 return self._decode(response)
             except TRANSPORT_ERRORS as exc:
@@ -193,7 +226,11 @@ class MagentoClient:
                     None,
                     endpoint,
                 )
-                retriable = True
+                # A refused certificate is refused again: fail at once, and the request
+                # never reached Magento, so even a POST is known not to be applied.
+                retriable = not is_tls_error(exc)
+                if not retriable:
+                    error = MagentoAPIError(error.message, None, endpoint)
             except _Retriable as exc:
                 error, retriable = exc.error, True
             if not retriable or attempt >= tries:

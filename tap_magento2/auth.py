@@ -20,6 +20,8 @@ import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
 from requests_oauthlib import OAuth1
 
+from tap_magento2.settings import tls_verify
+
 
 class BearerAuth(requests.auth.AuthBase):
     """Send the Integration access token as a Bearer token."""
@@ -101,6 +103,17 @@ def build_auth(
             access_token_secret=access_token_secret,
         )
     return BearerAuth(access_token)
+
+
+def new_session(config: Mapping[str, Any]) -> requests.Session:
+    """A ``requests.Session`` that verifies TLS against ``ca_bundle`` when it is set.
+
+    Verification is always on: without ``ca_bundle`` the system's trusted CAs are used,
+    so a self-signed store certificate is refused.
+    """
+    session = requests.Session()
+    session.verify = tls_verify(config)
+    return session
 
 
 def auth_from_config(config: Mapping[str, Any]) -> requests.auth.AuthBase:

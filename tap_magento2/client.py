@@ -8,6 +8,7 @@ failures into the SDK's fatal/retriable errors with readable messages, and retry
 from __future__ import annotations
 
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterable
 from functools import cached_property
@@ -19,12 +20,14 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from tap_magento2 import schemas
-from tap_magento2.auth import auth_from_config, is_signed
+from tap_magento2.auth import auth_from_config, is_signed, new_session
 from tap_magento2.errors import (
     TRANSPORT_ERRORS,
     classify,
+    describe_tls_error,
     describe_transport_error,
     endpoint_of,
+    is_tls_error,
 )
 from tap_magento2.pagination import decode_json
 from tap_magento2.retry import RetryPolicy
@@ -63,6 +66,16 @@ class Magento2Stream(RESTStream[Any]):
         self._payloads: weakref.WeakKeyDictionary[requests.Response, Any] = (
             weakref.WeakKeyDictionary()
         )
+        self._sessions = threading.local()
+
+    @override
+    @property
+    def requests_session(self) -> requests.Session:
+        """One session (and connection pool) per thread: requests run on fetch threads too."""
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = new_session(self.config)
+        return session
 
     @override
     @property
@@ -105,6 +118,10 @@ class Magento2Stream(RESTStream[Any]):
             if failure.retriable:
                 raise RetriableAPIError(failure.message, response)
             raise FatalAPIError(failure.message)
+        self.check_answer(response)
+
+    def check_answer(self, response: requests.Response) -> None:
+        """Raise the SDK's retriable/fatal error when a 2xx body is unusable."""
         endpoint = endpoint_of(response)
         try:
             payload = self.payload(response)
@@ -155,7 +172,17 @@ class Magento2Stream(RESTStream[Any]):
 
     @override
     def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        retried = super().request_decorator(func)
+        def refuse_untrusted_store(prepared: requests.PreparedRequest, context: Any) -> Any:
+            # A refused certificate cannot get better by waiting: fail before the retries.
+            try:
+                return func(prepared, context)
+            except requests.exceptions.SSLError as exc:
+                if not is_tls_error(exc):
+                    raise
+                msg = f"{prepared.method} {_path_of(prepared)}: {describe_tls_error(exc)}"
+                raise FatalAPIError(msg) from exc
+
+        retried = super().request_decorator(refuse_untrusted_store)
         tries = self.retry_policy.max_tries
 
         def request_or_fail(prepared: requests.PreparedRequest, context: Any) -> Any:

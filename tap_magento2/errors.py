@@ -226,10 +226,41 @@ def _short_body(response: requests.Response) -> str:
 
 def describe_transport_error(exc: BaseException | None) -> str:
     """Name the kind of transport failure without echoing URLs (they carry the query)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return describe_tls_error(exc)
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out waiting for the answer"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | ConnectionResetError):
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut off before its end (connection closed or reset mid-body)"
+    if isinstance(exc, ConnectionResetError):
         return "connection reset while reading the answer"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "could not connect (connection refused, reset or DNS failure)"
     return type(exc).__name__ if exc is not None else "unknown error"
+
+
+_TLS_REASON = re.compile(r"certificate verify failed: ([^(\\'\")]+)", re.IGNORECASE)
+TLS_ADVICE = (
+    "set ca_bundle to the path of the PEM file of the certificate authority that signed "
+    "the store's certificate (or fix the store's certificate)"
+)
+
+
+def is_tls_error(exc: BaseException | None) -> bool:
+    """True for a failed TLS handshake (certificate refused): retrying cannot help."""
+    return isinstance(exc, requests.exceptions.SSLError)
+
+
+def describe_tls_error(exc: BaseException) -> str:
+    """Say that the certificate was refused, why, and which setting fixes it."""
+    match = _TLS_REASON.search(str(exc))
+    if match:
+        reason = match.group(1).strip().rstrip(".")
+        return (
+            f"TLS certificate verification failed ({reason}): the store's certificate is not "
+            f"trusted; {TLS_ADVICE}"
+        )
+    return (
+        "TLS handshake failed (the store's certificate could not be verified or the "
+        f"connection is not TLS): {TLS_ADVICE}"
+    )

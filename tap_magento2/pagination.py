@@ -35,6 +35,7 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import msgspec
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
@@ -196,9 +197,76 @@ def check_page_order(items: Sequence[dict[str, Any]], after: Cursor | None) -> C
     return position
 
 
+_JSON_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+
+
 def decode_json(response: requests.Response) -> Any:
-    """Decode a JSON body (numbers with decimals as Decimal, to keep money exact)."""
-    return json.loads(response.text, parse_float=Decimal)
+    """Decode a JSON body (numbers with decimals as Decimal, to keep money exact).
+
+    msgspec decodes UTF-8 bodies several times faster than ``json``; anything it refuses
+    (another charset, NaN literals, invalid JSON) goes through ``json`` so the result and
+    the errors stay what ``json.loads`` gives.
+    """
+    try:
+        return _JSON_DECODER.decode(response.content)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return json.loads(response.text, parse_float=Decimal)
+
+
+class _OrderKey(msgspec.Struct):
+    updated_at: str
+    entity_id: int
+
+
+class _PageHead(msgspec.Struct):
+    items: list[_OrderKey] | None = None
+    total_count: int | None = None
+
+
+@dataclass(frozen=True)
+class PageHead:
+    """The keyset positions of a page's orders and ``total_count``, without the orders."""
+
+    keys: list[Cursor]
+    total_count: int
+
+
+_HEAD_DECODER = msgspec.json.Decoder(_PageHead)
+
+
+def read_page_head(content: bytes) -> PageHead | None:
+    """Only what paging needs from a ``searchResults`` body, ~10x cheaper than decoding it.
+
+    Returns None when the body is not a well-formed page with usable keys; the caller then
+    decodes it fully, which gives the precise error.
+    """
+    try:
+        head = _HEAD_DECODER.decode(content)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    total = head.total_count
+    if total is None or total < 0 or (head.items is None and total != 0):
+        return None
+    items = head.items or []
+    return PageHead([Cursor(k.updated_at, k.entity_id) for k in items], total)
+
+
+def check_key_order(keys: Sequence[Cursor], after: Cursor | None) -> Cursor:
+    """Like :func:`check_page_order`, on keys read by :func:`read_page_head`."""
+    if not keys:
+        msg = "empty page where orders were expected"
+        raise PagingError(msg)
+    previous = after
+    for position in keys:
+        if previous is not None and not position > previous:
+            msg = (
+                f"Magento returned orders out of (updated_at, entity_id) order or not after "
+                f"the requested cursor: {position} follows {previous}. The sort or filters "
+                "were not applied; stopping so that no order is skipped or repeated"
+            )
+            raise PagingError(msg)
+        previous = position
+    return keys[-1]
 
 
 class KeysetPaginator(BaseAPIPaginator[PageToken | None]):

@@ -3,13 +3,21 @@
 Exponential backoff with jitter so many clients do not retry in lockstep, never shorter
 than the server's ``Retry-After`` and never longer than a cap. Used by the SDK streams
 (as a backoff wait generator) and by ``api.MagentoClient``.
+
+The defaults can be changed without touching code through environment variables (read
+when a policy is created; the tap's streams create theirs at import time):
+``TAP_MAGENTO2_RETRY_MAX_TRIES`` (attempts, default 5), ``TAP_MAGENTO2_RETRY_BASE_SECONDS``
+(first wait, default 1) and ``TAP_MAGENTO2_RETRY_CAP_SECONDS`` (longest single wait,
+default 120). So a failing request gives up after at most
+``(max_tries - 1) * cap_seconds`` seconds of waiting plus the request timeouts.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -40,13 +48,55 @@ def retry_after_seconds(
     return max(0.0, (when - current).total_seconds())
 
 
+ENV_MAX_TRIES = "TAP_MAGENTO2_RETRY_MAX_TRIES"
+ENV_BASE_SECONDS = "TAP_MAGENTO2_RETRY_BASE_SECONDS"
+ENV_CAP_SECONDS = "TAP_MAGENTO2_RETRY_CAP_SECONDS"
+
+
+def _env_number(name: str, default: float, *, whole: bool = False, minimum: float = 0) -> Any:
+    """A number from the environment; a bad value is an error that names the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value: float = int(raw) if whole else float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value >= minimum:  # also catches NaN
+        kind = "a whole number" if whole else "a number of seconds"
+        msg = f"{name} must be {kind} >= {minimum:g}, got {raw!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _default_max_tries() -> int:
+    return int(_env_number(ENV_MAX_TRIES, 5, whole=True, minimum=1))
+
+
+def _default_base_seconds() -> float:
+    return float(_env_number(ENV_BASE_SECONDS, 1.0))
+
+
+def _default_cap_seconds() -> float:
+    return float(_env_number(ENV_CAP_SECONDS, 120.0))
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Attempts and waits: ``base * 2**(n-1)`` with +-25% jitter, at least Retry-After."""
+    """Attempts and waits: ``base * 2**(n-1)`` with +-25% jitter, at least Retry-After.
 
-    max_tries: int = 5
-    base_seconds: float = 1.0
-    cap_seconds: float = 120.0
+    Fields left out take their value from the ``TAP_MAGENTO2_RETRY_*`` environment
+    variables, else the defaults above.
+    """
+
+    max_tries: int = field(default_factory=_default_max_tries)
+    base_seconds: float = field(default_factory=_default_base_seconds)
+    cap_seconds: float = field(default_factory=_default_cap_seconds)
+
+    @property
+    def longest_total_wait(self) -> float:
+        """Upper bound of the seconds spent waiting between the attempts of one request."""
+        return max(0, self.max_tries - 1) * self.cap_seconds
 
     def wait(self, attempt: int, response: requests.Response | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""

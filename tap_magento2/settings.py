@@ -6,6 +6,8 @@ config without reading code. Nothing here talks to Magento.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -16,6 +18,8 @@ DEFAULT_STATUSES = ("processing",)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 300  # Magento's default "Maximum Page Size" (webapi/validation/maximum_page_size)
 OAUTH_SETTINGS = ("consumer_key", "consumer_secret", "access_token_secret")
+ALLOW_INSECURE_HTTP = "allow_insecure_http"
+CA_BUNDLE = "ca_bundle"
 
 # "/rest", "/rest/V1", "/rest/<store code>", "/rest/<store code>/V1" at the end of a pasted URL.
 _REST_SUFFIX = re.compile(r"/rest(?:/(?P<code>[^/]+))?(?:/V1)?$", re.IGNORECASE)
@@ -35,6 +39,14 @@ def normalize_store_url(url: str) -> str:
         raise ValueError(msg)
     text = url.strip()
     parts = urlsplit(text)
+    if "@" in parts.netloc:
+        # Not echoed: the text holds a password. Magento's REST API is authenticated by
+        # the access token, which a URL's basic-auth credentials would collide with.
+        msg = (
+            "store_url must not contain a user name or password (user:password@host): "
+            "give the bare base URL, e.g. https://shop.example.com"
+        )
+        raise ValueError(msg)
     if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
         msg = (
             f"store_url {text!r} needs a scheme and a host, "
@@ -56,6 +68,93 @@ def normalize_store_url(url: str) -> str:
             raise ValueError(msg)
         path = path[: suffix.start()].rstrip("/")
     return urlunsplit((parts.scheme.lower(), parts.netloc, path, "", ""))
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): traffic stays local."""
+    if not host:
+        return False
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(url: str, *, allow_insecure_http: bool = False) -> None:
+    """Refuse a plain ``http://`` store URL unless it is loopback or explicitly allowed.
+
+    Over plain HTTP the access token (or OAuth signature) and every customer's address
+    cross the network readable by anyone on the way.
+
+    Raises:
+        ValueError: naming ``store_url`` and ``allow_insecure_http``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http" or allow_insecure_http:
+        return
+    if is_loopback_host(parts.hostname):
+        return
+    msg = (
+        f"store_url {url!r} uses plain http://, which would send the access token and "
+        "customer data unencrypted: use https://, or set allow_insecure_http to true to "
+        "accept that risk"
+    )
+    raise ValueError(msg)
+
+
+def parse_flag(value: Any, name: str, *, default: bool = False) -> bool:
+    """A boolean setting given as true/false (JSON) or "true"/"false" (environment).
+
+    Raises:
+        ValueError: naming the setting.
+    """
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    msg = f"{name} must be true or false, got {value!r}"
+    raise ValueError(msg)
+
+
+def parse_ca_bundle(value: Any) -> str | None:
+    """``ca_bundle``: a readable PEM file (or a directory of them) holding trusted CAs.
+
+    Raises:
+        ValueError: naming ``ca_bundle`` and the expected form.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    expected = "the path of a PEM file with the certificate authority that signed the store"
+    if not isinstance(value, str):
+        msg = f"ca_bundle must be {expected}, got {type(value).__name__}"
+        raise ValueError(msg)
+    path = os.path.expanduser(value.strip())
+    if os.path.isdir(path):
+        return path
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20)
+    except OSError as exc:
+        msg = f"ca_bundle {value!r} cannot be read ({exc.strerror or exc.__class__.__name__}): "
+        msg += f"expected {expected}"
+        raise ValueError(msg) from None
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        msg = f"ca_bundle {value!r} holds no PEM certificate: expected {expected}"
+        raise ValueError(msg)
+    return path
+
+
+def tls_verify(config: Mapping[str, Any]) -> str | bool:
+    """What ``requests`` should verify certificates against: the CA bundle, else the defaults.
+
+    Certificate verification is never turned off.
+    """
+    return parse_ca_bundle(config.get(CA_BUNDLE)) or True
 
 
 def parse_statuses(value: Any) -> list[str]:
@@ -116,8 +215,19 @@ def validate_settings(config: Mapping[str, Any]) -> list[str]:
         except ValueError as exc:
             errors.append(str(exc))
 
+    insecure_ok = False
+    try:
+        insecure_ok = parse_flag(config.get(ALLOW_INSECURE_HTTP), ALLOW_INSECURE_HTTP)
+    except ValueError as exc:
+        errors.append(str(exc))
+    check(parse_ca_bundle, config.get(CA_BUNDLE))
     if "store_url" in config:
-        check(normalize_store_url, config["store_url"])
+        try:
+            check_transport(
+                normalize_store_url(config["store_url"]), allow_insecure_http=insecure_ok
+            )
+        except ValueError as exc:
+            errors.append(str(exc))
     else:
         errors.append("store_url is required: the store's base URL, e.g. https://shop.example.com")
     token = config.get("access_token")

@@ -175,15 +175,15 @@ def _item(raw: Any, index: int) -> OrderItem:
     if item_id is None:
         raise RecordRejected(f"items[{index}] has no item_id")
     where = f"item {item_id}"
-    sku = raw.get("sku")
-    if not isinstance(sku, str) or not sku.strip():
+    sku = _text(raw.get("sku")) if isinstance(raw.get("sku"), str) else None
+    if sku is None:
         raise RecordRejected(f"{where} has no SKU")
     ordered = _quantity(raw.get("qty_ordered"), f"{where} qty_ordered")
     if ordered is None:
         raise RecordRejected(f"{where} has no qty_ordered")
     return OrderItem(
         item_id=item_id,
-        sku=sku.strip(),
+        sku=sku,
         name=_text(raw.get("name")),
         product_type=_text(raw.get("product_type")) or "simple",
         product_id=_integer(raw.get("product_id"), f"{where} product_id"),
@@ -196,18 +196,28 @@ def _item(raw: Any, index: int) -> OrderItem:
     )
 
 
+#: Ids are stored as 64-bit integers; Magento's own are unsigned 32-bit.
+MAX_ID = 2**63 - 1
+#: Magento keeps quantities as decimal(12,4), and so does the fulfillment store.
+MAX_QUANTITY = Decimal("99999999.9999")
+
+
 def _integer(value: Any, field: str) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise RecordRejected(f"{field} {value!r} is not an integer")
     if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal | float) and value == int(value):
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise RecordRejected(f"{field} {value!r} is not an integer")
+        number = value
+    elif isinstance(value, Decimal | float) and value == int(value):
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise RecordRejected(f"{field} {value!r} is not an integer")
+    if not 0 <= number <= MAX_ID:
+        raise RecordRejected(f"{field} {number} is outside the range of an id (0 to 2^63-1)")
+    return number
 
 
 def _quantity(value: Any, field: str) -> Decimal | None:
@@ -221,6 +231,8 @@ def _quantity(value: Any, field: str) -> Decimal | None:
         raise RecordRejected(f"{field} {value!r} is not a number") from None
     if not number.is_finite():
         raise RecordRejected(f"{field} {value!r} is not a number")
+    if abs(number) > MAX_QUANTITY:
+        raise RecordRejected(f"{field} {value!r} is beyond Magento's quantity range (12,4)")
     return number
 
 
@@ -234,4 +246,7 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    if "\x00" in text:
+        # PostgreSQL cannot store it, and no real name, SKU or address holds one.
+        raise RecordRejected(f"text {text[:40]!r} contains a NUL character")
     return text or None

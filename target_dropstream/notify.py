@@ -72,14 +72,7 @@ def magento_client(settings: TargetSettings, store_view_code: str | None) -> Mag
             "TARGET_DROPSTREAM_STORE_URL / TARGET_DROPSTREAM_ACCESS_TOKEN"
         )
         raise NotifyRunError(msg)
-    return MagentoClient(
-        settings.store_url,
-        settings.access_token,
-        consumer_key=settings.consumer_key,
-        consumer_secret=settings.consumer_secret,
-        access_token_secret=settings.access_token_secret,
-        store_view_code=store_view_code,
-    )
+    return MagentoClient.from_settings(settings, store_view_code)
 
 
 def notify_pending(

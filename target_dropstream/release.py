@@ -139,14 +139,7 @@ def magento_client(settings: TargetSettings) -> OrderSearch:
     if not (settings.store_url and settings.access_token):
         msg = "store_url and access_token are both needed to call Magento"
         raise ValueError(msg)
-    return MagentoClient(
-        settings.store_url,
-        settings.access_token,
-        consumer_key=settings.consumer_key,
-        consumer_secret=settings.consumer_secret,
-        access_token_secret=settings.access_token_secret,
-        store_view_code=settings.store_view_code,
-    )
+    return MagentoClient.from_settings(settings, settings.store_view_code)
 
 
 def _fetch_statuses(client: OrderSearch, chunk: Sequence[HeldOrder]) -> dict[int, dict]:

@@ -16,7 +16,15 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from tap_magento2.settings import normalize_store_url, parse_statuses
+from tap_magento2.settings import (
+    ALLOW_INSECURE_HTTP,
+    CA_BUNDLE,
+    check_transport,
+    normalize_store_url,
+    parse_ca_bundle,
+    parse_flag,
+    parse_statuses,
+)
 
 DEFAULT_DATABASE_URL = "sqlite:///dropstream.db"
 DEFAULT_SOURCE = "default"
@@ -48,6 +56,8 @@ class TargetSettings:
     consumer_key: str | None = None
     consumer_secret: str | None = None
     access_token_secret: str | None = None
+    ca_bundle: str | None = None
+    allow_insecure_http: bool = False
 
     @property
     def source(self) -> str:
@@ -90,10 +100,21 @@ class TargetSettings:
         except ValueError as exc:
             errors.append(str(exc))
             statuses = ("processing",)
+        insecure_ok = False
+        try:
+            insecure_ok = parse_flag(config.get(ALLOW_INSECURE_HTTP), ALLOW_INSECURE_HTTP)
+        except ValueError as exc:
+            errors.append(str(exc))
+        ca_bundle = None
+        try:
+            ca_bundle = parse_ca_bundle(config.get(CA_BUNDLE))
+        except ValueError as exc:
+            errors.append(str(exc))
         store_url = None
         if config.get("store_url") not in (None, ""):
             try:
                 store_url = normalize_store_url(config["store_url"])
+                check_transport(store_url, allow_insecure_http=insecure_ok)
             except ValueError as exc:
                 errors.append(str(exc))
         strings: dict[str, str | None] = {}
@@ -127,6 +148,8 @@ class TargetSettings:
             consumer_key=strings["consumer_key"],
             consumer_secret=strings["consumer_secret"],
             access_token_secret=strings["access_token_secret"],
+            ca_bundle=ca_bundle,
+            allow_insecure_http=insecure_ok,
         )
 
 
@@ -206,6 +229,8 @@ def load_cli_config(
         "access_token",
         "store_view_code",
         *OAUTH_SETTINGS,
+        CA_BUNDLE,
+        ALLOW_INSECURE_HTTP,
     ):
         value = env.get(ENV_PREFIX + name.upper())
         if value not in (None, ""):

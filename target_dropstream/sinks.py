@@ -8,8 +8,12 @@ Records that fail the stream's JSON schema, lack ``entity_id`` or carry unparsab
 never stop the run: they go to ``rejected_records`` with the reason. To make that
 possible the sink checks the key property itself (it passes no key properties to the SDK,
 which would raise ``MissingKeyPropertiesError``), validates the schema through its own
-validator (which never raises), and asks the SDK to null unparsable top-level dates
-instead of raising (the raw text is kept for the rejection).
+validator (which never raises; a compiled check from ``record_check`` first, jsonschema
+for the wording of an error), and leaves date parsing to ``Order.from_magento`` (the SDK's
+own parsing is turned off, so a bad date is rejected with its raw text).
+
+Each record is mapped to an ``Order`` as it arrives and only that is kept until the batch
+commits, so a batch of large orders does not hold every record in memory.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from target_dropstream.models import Order, RecordRejected
+from target_dropstream.record_check import compile_check
 from target_dropstream.store import Rejection
 
 if t.TYPE_CHECKING:
@@ -44,17 +49,22 @@ class RecordInspector(BaseJSONSchemaValidator):
     def __init__(self, schema: dict[str, t.Any], *, check_schema: bool) -> None:
         super().__init__(schema)
         self._validator: jsonschema.protocols.Validator | None = None
+        self._is_valid: t.Callable[[t.Any], bool] | None = None
         if check_schema:
             DEFAULT_JSONSCHEMA_VALIDATOR.check_schema(schema)
             self._validator = DEFAULT_JSONSCHEMA_VALIDATOR(
                 schema, format_checker=jsonschema.FormatChecker(formats=())
             )
+            # Compiled yes/no check; jsonschema still words every error (record_check).
+            self._is_valid = compile_check(schema, DEFAULT_JSONSCHEMA_VALIDATOR.TYPE_CHECKER)
         self._last: tuple[dict[str, t.Any], dict[str, t.Any], str | None] | None = None
 
     def validate(self, record: dict[str, t.Any]) -> None:
         """Remember the record as received and whether it matches the schema."""
         error: str | None = None
-        if self._validator is not None:
+        if self._validator is not None and not (
+            self._is_valid is not None and self._is_valid(record)
+        ):
             found = jsonschema.exceptions.best_match(self._validator.iter_errors(record))
             if found is not None:
                 where = "/".join(str(part) for part in found.absolute_path) or "(record)"
@@ -77,6 +87,11 @@ def _plain(value: t.Any) -> t.Any:
 class OrdersSink(BatchSink):
     """Loads Magento orders; one store transaction per batch."""
 
+    #: Orders per transaction unless ``batch_size_rows`` is set. Mapped orders are kept
+    #: until the commit; 2,500 keeps the target well under 150 MB with large orders while
+    #: a commit still covers thousands of rows (the SDK's default is 10,000).
+    MAX_SIZE_DEFAULT = 2500
+
     def __init__(
         self,
         target: TargetDropstream,
@@ -98,23 +113,38 @@ class OrdersSink(BatchSink):
         """Always inspect records; schema checks follow the ``validate_records`` setting."""
         return RecordInspector(self.schema, check_schema=self.validate_schema)
 
+    def _parse_timestamps_in_record(
+        self, record: dict, schema: dict, treatment: DatetimeErrorTreatmentEnum
+    ) -> None:
+        """Leave date-time strings alone: the sink loads the record as received.
+
+        singer-sdk would parse every date-time in the SDK's copy, which is never loaded,
+        and write datetimes into the nested objects that copy shares with the received
+        one. ``Order.from_magento`` parses the dates it needs and rejects bad ones.
+        """
+
     def process_record(self, record: dict, context: dict) -> None:
-        """Queue the record as received, with its schema error if any."""
+        """Map the record as received now (or keep it as a rejection with its reason).
+
+        Only the mapped order is kept until the batch commits, not the record: a batch of
+        large Magento orders would otherwise hold hundreds of megabytes.
+        """
         inspector = t.cast("RecordInspector", self._validator)
-        context.setdefault("received", []).append(inspector.take(record))
+        raw, schema_error = inspector.take(record)
+        orders: list[Order] = context.setdefault("orders", [])
+        rejections: list[Rejection] = context.setdefault("rejections", [])
+        if schema_error is not None:
+            rejections.append(self._rejection(raw, schema_error))
+            return
+        try:
+            orders.append(Order.from_magento(raw))
+        except RecordRejected as exc:
+            rejections.append(self._rejection(raw, exc.reason))
 
     def process_batch(self, context: dict) -> None:
-        """Map the batch and commit it in one transaction (raises if the commit fails)."""
-        orders: list[Order] = []
-        rejections: list[Rejection] = []
-        for raw, schema_error in context.get("received", []):
-            if schema_error is not None:
-                rejections.append(self._rejection(raw, schema_error))
-                continue
-            try:
-                orders.append(Order.from_magento(raw))
-            except RecordRejected as exc:
-                rejections.append(self._rejection(raw, exc.reason))
+        """Commit the batch's orders and rejections in one transaction (raises on failure)."""
+        orders: list[Order] = context.get("orders", [])
+        rejections: list[Rejection] = context.get("rejections", [])
         result = self._dropstream.store.save_batch(
             orders, rejections, policy=self._dropstream.load_policy, now=self._dropstream.now()
         )
@@ -138,7 +168,7 @@ class OrdersSink(BatchSink):
 
     def _rejection(self, raw: Mapping[str, t.Any], reason: str) -> Rejection:
         order_id = raw.get("entity_id") if isinstance(raw, Mapping) else None
-        if isinstance(order_id, bool) or not isinstance(order_id, int):
+        if isinstance(order_id, bool) or not isinstance(order_id, int) or not 0 <= order_id < 2**63:
             order_id = None
         if len(reason) > _REASON_LIMIT:
             reason = reason[: _REASON_LIMIT - 1] + "…"

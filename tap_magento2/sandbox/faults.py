@@ -18,6 +18,8 @@ FAULT_KINDS = (
     "truncate",
     "wrong_shape",
     "commit_reset",
+    "gateway",
+    "stall_body",
 )
 
 # Content block of pub/errors/default/503.phtml, wrapped in the error page layout.
@@ -55,6 +57,17 @@ WAF_LOGIN_PAGE = """<!DOCTYPE html>
 """
 
 
+# What nginx in front of PHP-FPM answers when Magento is too slow (504) or down (502).
+GATEWAY_PAGE = """<html>
+<head><title>{status} {reason}</title></head>
+<body>
+<center><h1>{status} {reason}</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+
+
 @dataclass
 class Fault:
     """One injected failure: applies to ``times`` requests whose method and route match."""
@@ -66,7 +79,7 @@ class Fault:
     status: int | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 35.0  # seconds the "timeout" fault stalls before closing
+    delay: float = 35.0  # seconds "timeout" and "stall_body" stall before closing
     used: int = 0
 
     def matches(self, method: str, route: str) -> bool:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import re
 import socket
+import ssl
 import struct
 import threading
 import traceback
@@ -26,7 +27,7 @@ from .auth import Authenticator
 from .catalog import STORE_VIEWS
 from .data import SandboxData
 from .errors import MagentoError, internal_error, not_authorized, route_not_found
-from .faults import MAINTENANCE_PAGE, WAF_LOGIN_PAGE, Fault, FaultRegistry
+from .faults import GATEWAY_PAGE, MAINTENANCE_PAGE, WAF_LOGIN_PAGE, Fault, FaultRegistry
 from .fields import apply_fields, parse_fields
 
 
@@ -121,9 +122,26 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
+    def __init__(
+        self, address: tuple[str, int], app: SandboxApp, tls: ssl.SSLContext | None = None
+    ) -> None:
+        if address[0] not in ("127.0.0.1", "::1"):
+            raise ValueError("the sandbox only binds to the loopback interface (127.0.0.1)")
         self.app = app
+        self.tls = tls  # serve HTTPS with this server-side context
         super().__init__(address, SandboxHandler)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
+    def get_request(self) -> tuple[Any, Any]:
+        conn, address = super().get_request()
+        if self.tls is not None:
+            # The handshake runs in the handler thread (see SandboxHandler.setup), so a
+            # client that refuses the certificate never blocks the accept loop.
+            conn = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Client disconnects (e.g. after an injected reset) are normal here.
@@ -135,6 +153,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
     server: SandboxHTTPServer
     server_version = "Apache"
     sys_version = ""
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            self.request.do_handshake()  # a refused certificate ends the connection here
+            self.request.settimeout(None)
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Stay quiet: the request log is kept in memory instead."""
@@ -193,7 +218,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._send(err.status, json.dumps(err.body()).encode())
                 return
         fault = app.faults.take(method, route_path or split.path)
-        if fault is not None and fault.kind not in ("truncate", "commit_reset"):
+        if fault is not None and fault.kind not in ("truncate", "commit_reset", "stall_body"):
             self._apply_fault(fault, info)
             return
         status, payload, extra = self._dispatch(
@@ -203,6 +228,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "commit_reset":
             info.status = 0
             self._reset()
+            return
+        if fault is not None and fault.kind == "stall_body":
+            info.status = status
+            self._send_stalled(status, data, fault.delay, extra_headers=extra)
             return
         if fault is not None and fault.kind == "truncate":
             info.status = status
@@ -226,7 +255,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 raise route_not_found()
             route, params = self._match(method, route_path)
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-            url = f"http://{host}{split.path}"
+            url = f"{self.server.scheme}://{host}{split.path}"
             if not app.auth.is_integration(authorization, method, url, pairs):
                 raise not_authorized(route.acl)
             call = endpoints.Call(
@@ -273,6 +302,22 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.wfile.write(data[: len(data) // 2] if truncate else data)
         self.wfile.flush()
 
+    def _send_stalled(
+        self, status: int, data: bytes, delay: float, *, extra_headers: dict[str, str]
+    ) -> None:
+        """Send the headers and half the body, stall ``delay`` seconds, then hang up."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in extra_headers.items():
+            self.send_header(key, value)
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.server.app.stopping.wait(delay)
+
     def _reset(self) -> None:
         """Abort the TCP connection (RST) without answering."""
         self.close_connection = True
@@ -295,6 +340,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault.kind == "gateway":
+            status = fault.status or 504
+            reason = {502: "Bad Gateway", 504: "Gateway Time-out"}.get(status, "Error")
+            info.status = status
+            page = GATEWAY_PAGE.format(status=status, reason=reason)
+            self._send(status, page.encode(), content_type="text/html", extra_headers=headers)
             return
         if fault.kind in ("html", "waf"):
             page = MAINTENANCE_PAGE if fault.kind == "html" else WAF_LOGIN_PAGE
@@ -327,3 +379,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         with contextlib.suppress(OSError):
             super().finish()
+
+
+def serve_in_background(
+    app: SandboxApp, *, port: int = 0, tls: ssl.SSLContext | None = None
+) -> tuple[SandboxHTTPServer, threading.Thread]:
+    """Start a server for ``app`` on 127.0.0.1 in a daemon thread (HTTPS when ``tls``).
+
+    Stop it with ``server.shutdown(); server.server_close()``.
+    """
+    server = SandboxHTTPServer(("127.0.0.1", port), app, tls=tls)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.1},
+        name="magento2-sandbox-tls" if tls else "magento2-sandbox",
+        daemon=True,
+    )
+    thread.start()
+    return server, thread

@@ -117,8 +117,9 @@ def test_oauth_is_used_only_with_all_three_credentials() -> None:
 
 
 def test_oauth_signs_hmac_sha256_and_re_signs_each_attempt_with_a_new_nonce() -> None:
+    secret = "consumer-secret-value"
     auth = OAuth1Auth(
-        consumer_key="ck", consumer_secret="cs", access_token="at", access_token_secret="ats"
+        consumer_key="ck", consumer_secret=secret, access_token="at", access_token_secret="ats"
     )
     request = _prepared()
     first = auth(request).headers["Authorization"]
@@ -128,16 +129,19 @@ def test_oauth_signs_hmac_sha256_and_re_signs_each_attempt_with_a_new_nonce() ->
         assert 'oauth_signature_method="HMAC-SHA256"' in header
         assert 'oauth_consumer_key="ck"' in header
         assert 'oauth_token="at"' in header
-        assert "cs" not in header.replace('"ck"', "")
+        assert secret not in header  # a long secret cannot turn up in base64 by chance
     nonce = re.compile(r'oauth_nonce="([^"]+)"')
     assert nonce.search(first).group(1) != nonce.search(second).group(1)  # type: ignore[union-attr]
     assert second.count("oauth_signature=") == 1
 
 
-@pytest.mark.parametrize("secret", ["cs", "ats"])
+@pytest.mark.parametrize("secret", ["consumer-secret-value", "token-secret-value"])
 def test_secrets_never_appear_in_the_signed_header(secret: str) -> None:
     auth = OAuth1Auth(
-        consumer_key="key-1", consumer_secret="cs", access_token="tok-1", access_token_secret="ats"
+        consumer_key="key-1",
+        consumer_secret="consumer-secret-value",
+        access_token="tok-1",
+        access_token_secret="token-secret-value",
     )
     header = auth(_prepared()).headers["Authorization"]
-    assert f'"{secret}"' not in header
+    assert secret not in header

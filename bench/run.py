@@ -1,0 +1,528 @@
+"""``make bench``: tap-magento2 and target-dropstream against their raw limits, in one run.
+
+A sandbox store (separate process, so its CPU is never counted) serves N orders with a
+latency model (default 50 ms per request + 1 ms per order on the page). Each row runs as
+a child process; wall time, CPU time (child rusage) and peak RSS are measured, every row
+``--runs`` times (rows interleaved, so a noisy moment hits all rows alike), and the median
+is reported with its ratio to the row's raw limit:
+
+* raw fetch, sequential and with N requests in flight (``bench.raw_fetch``);
+* tap-magento2 to /dev/null (N = ``--concurrency``, the tap's default);
+* target-dropstream loading the tap's output into SQLite and PostgreSQL, against the raw
+  store limit (``bench.raw_store``: one executemany per batch of the same rows);
+* ``tap-magento2 | target-dropstream`` and ``meltano run`` (skipped with a reason when
+  Meltano or PostgreSQL are not available).
+
+Results go to ``bench-results/<timestamp>.json``; ``--compare FILE`` prints the change
+against an earlier result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Measurement, run_measured
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+PYTHON = VENV_BIN / "python"
+MELTANO = ROOT / ".venv" / "meltano" / "bin" / "meltano"
+MELTANO_PLUGINS = ROOT / ".venv" / "meltano" / "test-plugins"
+RESULTS = ROOT / "bench-results"
+STATUSES = "pending,processing,holded,complete,canceled"  # every seeded order
+START = "2000-01-01 00:00:00"
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+@dataclass
+class Row:
+    """One benchmark row: how to run it once, and which row is its raw limit."""
+
+    name: str
+    run: Callable[[int], Measurement]
+    limit: str | None = None
+    results: list[Measurement] = field(default_factory=list)
+    skipped: str | None = None
+
+
+# -- environment ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Sandbox:
+    """``magento2-sandbox`` in its own process."""
+
+    def __init__(self, orders: int, latency_ms: float, per_order_ms: float) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                str(VENV_BIN / "magento2-sandbox"),
+                "--port",
+                str(self.port),
+                "--orders",
+                str(orders),
+                "--latency-ms",
+                str(latency_ms),
+                "--latency-per-order-ms",
+                str(per_order_ms),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if "access_token=" not in line:
+            self.stop()
+            raise RuntimeError(f"the sandbox did not start: {line.strip()}")
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = line.rsplit("access_token=", 1)[1].strip()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def postgres_problem() -> str | None:
+    """None when PostgreSQL at 127.0.0.1:5432 (user postgres, trust) can be used."""
+    try:
+        import psycopg
+
+        with psycopg.connect(**PG, dbname="postgres", connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:
+        return f"PostgreSQL at 127.0.0.1:5432 is not usable ({exc.__class__.__name__})"
+    return None
+
+
+class ThrowawayDatabase:
+    """A PostgreSQL database created for one run and dropped after it."""
+
+    counter = 0
+
+    def __init__(self) -> None:
+        import psycopg
+
+        ThrowawayDatabase.counter += 1
+        self.name = f"dropstream_bench_{os.getpid()}_{ThrowawayDatabase.counter}"
+        with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.name}"
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def meltano_problem() -> str | None:
+    if not MELTANO.exists():
+        return f"Meltano is not installed ({MELTANO} missing: python -m scripts.meltano_venv)"
+    for kind in ("extractors", "loaders"):
+        if not (MELTANO_PLUGINS / kind).is_dir():
+            return (
+                f"the plugins are not installed for Meltano ({MELTANO_PLUGINS / kind} missing: "
+                "run the Meltano tests once, pytest tests/meltano)"
+            )
+    return None
+
+
+# -- rows ----------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, orders: int, work: Path) -> None:
+        self.args = args
+        self.orders = orders
+        self.work = work
+        self.sandbox = Sandbox(orders, args.latency_ms, args.latency_per_order_ms)
+        self.singer_file = work / "orders.singer"
+        self.tap_config = work / "tap.json"
+        self.tap_config.write_text(
+            json.dumps(
+                {
+                    "store_url": self.sandbox.url,
+                    "access_token": self.sandbox.token,
+                    "order_import_status": STATUSES.split(","),
+                    "start_date": START.replace(" ", "T") + "Z",
+                    "page_size": args.page_size,
+                    "max_concurrent_requests": args.concurrency,
+                }
+            )
+        )
+
+    def close(self) -> None:
+        self.sandbox.stop()
+
+    def raw_fetch(self, concurrency: int) -> Callable[[int], Measurement]:
+        def run(_: int) -> Measurement:
+            return run_measured(
+                [
+                    str(PYTHON),
+                    "-m",
+                    "bench.raw_fetch",
+                    self.sandbox.url,
+                    self.sandbox.token,
+                    "--statuses",
+                    STATUSES,
+                    "--start",
+                    START,
+                    "--page-size",
+                    str(self.args.page_size),
+                    "--concurrency",
+                    str(concurrency),
+                ],
+                cwd=ROOT,
+            )
+
+        return run
+
+    def tap(self, index: int) -> Measurement:
+        # The first run's output is the prepared Singer file the target rows load.
+        out = self.singer_file if index == 0 else None
+        return run_measured(
+            [str(VENV_BIN / "tap-magento2"), "--config", str(self.tap_config)], stdout=out
+        )
+
+    def _target_config(self, database_url: str) -> Path:
+        path = self.work / f"target-{abs(hash(database_url))}.json"
+        path.write_text(json.dumps({"database_url": database_url, "store_url": self.sandbox.url}))
+        return path
+
+    def _database(self, backend: str) -> tuple[str, Callable[[], None]]:
+        if backend == "sqlite":
+            path = Path(tempfile.mkdtemp(dir=self.work)) / "store.db"
+            return f"sqlite:///{path}", lambda: shutil.rmtree(path.parent, ignore_errors=True)
+        database = ThrowawayDatabase()
+        return database.url, database.drop
+
+    def target(self, backend: str) -> Callable[[int], Measurement]:
+        def run(_: int) -> Measurement:
+            url, cleanup = self._database(backend)
+            try:
+                return run_measured(
+                    [
+                        str(VENV_BIN / "target-dropstream"),
+                        "--config",
+                        str(self._target_config(url)),
+                    ],
+                    stdin=self.singer_file,
+                )
+            finally:
+                cleanup()
+
+        return run
+
+    def raw_store(self, backend: str) -> Callable[[int], Measurement]:
+        def run(_: int) -> Measurement:
+            url, cleanup = self._database(backend)
+            try:
+                return run_measured(
+                    [
+                        str(PYTHON),
+                        "-m",
+                        "bench.raw_store",
+                        str(self.singer_file),
+                        url,
+                        self.sandbox.url,
+                    ],
+                    cwd=ROOT,
+                )
+            finally:
+                cleanup()
+
+        return run
+
+    def pipe(self, _: int) -> Measurement:
+        url, cleanup = self._database("sqlite")
+        try:
+            command = (
+                f"set -o pipefail; '{VENV_BIN / 'tap-magento2'}' --config '{self.tap_config}' | "
+                f"'{VENV_BIN / 'target-dropstream'}' --config '{self._target_config(url)}'"
+            )
+            return run_measured(["bash", "-c", command])
+        finally:
+            cleanup()
+
+    def meltano(self, index: int) -> Measurement:
+        project = self.work / f"meltano-{index}"
+        project.mkdir()
+        shutil.copy2(ROOT / "meltano.yml", project / "meltano.yml")
+        system = project / ".meltano"
+        system.mkdir()
+        for kind in ("extractors", "loaders"):
+            (system / kind).symlink_to(MELTANO_PLUGINS / kind, target_is_directory=True)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MELTANO_", "TAP_MAGENTO2", "TARGET_DROPSTREAM", "MAGENTO_"))
+        }
+        env.update(
+            {
+                "MELTANO_PROJECT_ROOT": str(project),
+                "MELTANO_DATABASE_URI": f"sqlite:///{system / 'meltano.db'}",
+                "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "NO_COLOR": "1",
+                # The plugins' own variables win over the environment's values in meltano.yml.
+                "TAP_MAGENTO2_STORE_URL": self.sandbox.url,
+                "TAP_MAGENTO2_ACCESS_TOKEN": self.sandbox.token,
+                "TARGET_DROPSTREAM_STORE_URL": self.sandbox.url,
+                "TARGET_DROPSTREAM_ACCESS_TOKEN": self.sandbox.token,
+                "TARGET_DROPSTREAM_DATABASE_URL": f"sqlite:///{project / 'store.db'}",
+                "TAP_MAGENTO2_ORDER_IMPORT_STATUS": STATUSES,
+                "TAP_MAGENTO2_START_DATE": START.replace(" ", "T") + "Z",
+                "TAP_MAGENTO2_PAGE_SIZE": str(self.args.page_size),
+            }
+        )
+        try:
+            return run_measured(
+                [str(MELTANO), "run", "tap-magento2", "target-dropstream"], env=env, cwd=project
+            )
+        finally:
+            shutil.rmtree(project, ignore_errors=True)
+
+    def rows(self) -> list[Row]:
+        n = self.args.concurrency
+        rows = [
+            Row("raw fetch, 1 in flight", self.raw_fetch(1)),
+            Row(f"raw fetch, {n} in flight", self.raw_fetch(n), limit="raw fetch, 1 in flight"),
+            Row(
+                f"tap-magento2 > /dev/null ({n} in flight)",
+                self.tap,
+                limit=f"raw fetch, {n} in flight",
+            ),
+        ]
+        if self.args.sequential_tap:
+            rows.append(
+                Row(
+                    "tap-magento2 > /dev/null (1 in flight)",
+                    self._sequential_tap,
+                    limit="raw fetch, 1 in flight",
+                )
+            )
+        rows += [
+            Row("raw store: executemany, SQLite", self.raw_store("sqlite")),
+            Row(
+                "target-dropstream < file, SQLite",
+                self.target("sqlite"),
+                limit="raw store: executemany, SQLite",
+            ),
+        ]
+        pg_problem = postgres_problem()
+        rows += [
+            Row(
+                "raw store: executemany, PostgreSQL",
+                self.raw_store("postgresql"),
+                skipped=pg_problem,
+            ),
+            Row(
+                "target-dropstream < file, PostgreSQL",
+                self.target("postgresql"),
+                limit="raw store: executemany, PostgreSQL",
+                skipped=pg_problem,
+            ),
+            Row("tap | target (SQLite)", self.pipe, limit=f"raw fetch, {n} in flight"),
+            Row(
+                "meltano run tap | target (SQLite)",
+                self.meltano,
+                limit=f"raw fetch, {n} in flight",
+                skipped=meltano_problem(),
+            ),
+        ]
+        return rows
+
+    def _sequential_tap(self, _: int) -> Measurement:
+        config = json.loads(self.tap_config.read_text())
+        config["max_concurrent_requests"] = 1
+        path = self.work / "tap-sequential.json"
+        path.write_text(json.dumps(config))
+        return run_measured([str(VENV_BIN / "tap-magento2"), "--config", str(path)])
+
+
+# -- reporting -----------------------------------------------------------------------------
+
+
+def say(text: str = "") -> None:
+    """One line on stdout, at once (runs are long; progress must show)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def summarize(rows: list[Row], orders: int) -> list[dict[str, Any]]:
+    medians: dict[str, dict[str, Any]] = {}
+    out = []
+    for row in rows:
+        entry: dict[str, Any] = {"row": row.name, "orders": orders, "limit": row.limit}
+        if row.skipped or not row.results:
+            entry["skipped"] = row.skipped or "not run"
+            out.append(entry)
+            continue
+        failed = [m for m in row.results if m.returncode != 0]
+        wall = statistics.median(m.wall_s for m in row.results)
+        cpu = statistics.median(m.cpu_s for m in row.results)
+        rss = statistics.median(m.peak_rss_mb for m in row.results)
+        entry.update(
+            wall_s=wall,
+            cpu_s=cpu,
+            orders_per_s=orders / wall if wall else None,
+            cpu_ms_per_order=1000 * cpu / orders,
+            peak_rss_mb=rss,
+            runs=[asdict(m) for m in row.results],
+            failed_runs=len(failed),
+        )
+        base = medians.get(row.limit or "")
+        if base:
+            entry["wall_ratio"] = wall / base["wall_s"]
+            entry["cpu_ratio"] = cpu / base["cpu_s"]
+        medians[row.name] = entry
+        out.append(entry)
+    return out
+
+
+def print_table(entries: list[dict[str, Any]], previous: dict[str, Any] | None) -> None:
+    header = (
+        f"{'row':<44} {'orders':>7} {'wall s':>8} {'CPU s':>8} {'orders/s':>9} "
+        f"{'RSS MB':>7} {'wall/lim':>8} {'CPU/lim':>8}"
+    )
+    if previous:
+        header += f" {'wall vs prev':>12} {'CPU vs prev':>11}"
+    say(header)
+    say("-" * len(header))
+    for e in entries:
+        if "skipped" in e:
+            say(f"{e['row']:<44} {e['orders']:>7}  skipped: {e['skipped']}")
+            continue
+        line = (
+            f"{e['row']:<44} {e['orders']:>7} {e['wall_s']:>8.2f} {e['cpu_s']:>8.2f} "
+            f"{e['orders_per_s']:>9.0f} {e['peak_rss_mb']:>7.1f} "
+            f"{_ratio(e.get('wall_ratio')):>8} {_ratio(e.get('cpu_ratio')):>8}"
+        )
+        if previous:
+            old = previous.get((e["row"], e["orders"]))
+            line += f" {_change(e, old, 'wall_s'):>12} {_change(e, old, 'cpu_s'):>11}"
+        if e.get("failed_runs"):
+            line += f"  ({e['failed_runs']} run(s) FAILED, see JSON)"
+        say(line)
+    say("wall/lim, CPU/lim: this row's median over the median of its raw limit:")
+    for e in entries:
+        if e.get("limit") and "skipped" not in e:
+            say(f"  {e['row']} ({e['orders']})  vs  {e['limit']}")
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}x"
+
+
+def _change(entry: dict[str, Any], old: dict[str, Any] | None, key: str) -> str:
+    if not old or key not in old or not old[key]:
+        return ""
+    return f"{100 * (entry[key] / old[key] - 1):+.0f}%"
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--large", action="store_true", help="also 100,000 orders")
+    parser.add_argument("--orders", type=int, action="append", help="order counts (repeatable)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per row (median reported)")
+    parser.add_argument("--concurrency", type=int, default=4, help="requests in flight")
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--latency-per-order-ms", type=float, default=1.0)
+    parser.add_argument("--sequential-tap", action="store_true", help="add the tap at 1 in flight")
+    parser.add_argument("--compare", type=Path, help="an earlier bench-results/*.json")
+    args = parser.parse_args(argv)
+    sizes = args.orders or ([20_000, 100_000] if args.large else [20_000])
+    previous = None
+    if args.compare:
+        old = json.loads(args.compare.read_text())
+        previous = {(e["row"], e["orders"]): e for e in old["rows"]}
+    started = datetime.now(UTC)
+    say(
+        f"bench {started:%Y-%m-%d %H:%M} UTC, {machine()['nproc']} CPUs ({machine()['cpu']}), "
+        f"latency {args.latency_ms:g} ms/request + {args.latency_per_order_ms:g} ms/order, "
+        f"page size {args.page_size}, {args.runs} run(s) per row"
+    )
+    all_entries: list[dict[str, Any]] = []
+    for orders in sizes:
+        with tempfile.TemporaryDirectory(prefix="dropstream-bench-") as tmp:
+            bench = Bench(args, orders, Path(tmp))
+            try:
+                rows = bench.rows()
+                for index in range(args.runs):
+                    for row in rows:
+                        if row.skipped:
+                            continue
+                        measurement = row.run(index)
+                        row.results.append(measurement)
+                        status = "" if measurement.returncode == 0 else "  FAILED"
+                        say(
+                            f"  [{orders} orders, run {index + 1}/{args.runs}] {row.name}: "
+                            f"{measurement.wall_s:.2f} s wall, {measurement.cpu_s:.2f} s CPU, "
+                            f"{measurement.peak_rss_mb:.0f} MB{status}"
+                        )
+                        if measurement.returncode != 0:
+                            sys.stderr.write(measurement.stderr_tail + "\n")
+            finally:
+                bench.close()
+            all_entries += summarize(rows, orders)
+    say()
+    print_table(all_entries, previous)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{started:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "started": started.isoformat(),
+                "seconds": time.time() - started.timestamp(),
+                "machine": machine(),
+                "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                "rows": all_entries,
+            },
+            indent=2,
+        )
+    )
+    say(f"\nresults: {path.relative_to(ROOT)}")
+    return 1 if any(e.get("failed_runs") for e in all_entries) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

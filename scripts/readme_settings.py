@@ -1,0 +1,79 @@
+"""Regenerate the settings tables in README.md from the plugins' own config schemas.
+
+`python -m scripts.readme_settings` rewrites the tables between the GENERATED markers;
+`--check` exits 1 when README.md is out of date (tests/docs runs the same comparison).
+SDK built-in settings (stream maps, flattening, batch, ...) are left to `--about`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from tap_magento2.tap import TapMagento2
+from target_dropstream.target import TargetDropstream
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+PLUGINS = {"tap-magento2": TapMagento2, "target-dropstream": TargetDropstream}
+BLOCK = re.compile(
+    r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+) settings -->\n)(?P<body>.*?)"
+    r"(<!-- END GENERATED: (?P=name) settings -->)",
+    re.DOTALL,
+)
+
+
+def _default(spec: dict[str, Any]) -> str:
+    if "default" not in spec or spec["default"] is None:
+        return ""
+    value = spec["default"]
+    return f"`{json.dumps(value) if not isinstance(value, str) else value}`"
+
+
+def settings_table(plugin: type[Any]) -> str:
+    """A markdown table of the plugin's own settings, in declaration order."""
+    schema = plugin.config_jsonschema
+    required = set(schema.get("required", []))
+    rows = [
+        "| Setting | Required | Default | Secret | Description |",
+        "|:--|:--:|:--|:--:|:--|",
+    ]
+    for name, spec in schema["properties"].items():
+        description = " ".join(str(spec.get("description", "")).split()).replace("|", "\\|")
+        rows.append(
+            f"| `{name}` | {'yes' if name in required else ''} | {_default(spec)} | "
+            f"{'yes' if spec.get('secret') else ''} | {description} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def render(text: str) -> str:
+    """README text with every generated block replaced by the current table."""
+
+    def replace(match: re.Match[str]) -> str:
+        table = settings_table(PLUGINS[match.group("name")])
+        return f"{match.group(1)}{table}{match.group(4)}"
+
+    return BLOCK.sub(replace, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="only report drift")
+    args = parser.parse_args(argv)
+    current = README.read_text(encoding="utf-8")
+    wanted = render(current)
+    if wanted == current:
+        return 0
+    if args.check:
+        sys.stderr.write("README.md settings tables are out of date: run `make readme`\n")
+        return 1
+    README.write_text(wanted, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""README.md stays true: its settings tables are the plugins' own config schemas."""
+
+from __future__ import annotations
+
+from scripts.readme_settings import BLOCK, PLUGINS, README, render
+
+
+def test_readme_has_a_settings_table_for_each_plugin() -> None:
+    names = {match.group("name") for match in BLOCK.finditer(README.read_text(encoding="utf-8"))}
+    assert names == set(PLUGINS)
+
+
+def test_readme_settings_tables_match_the_code() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert render(text) == text, "README.md settings tables drifted: run `make readme`"
+
+
+def test_readme_names_the_two_commands_and_the_bearer_setting() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "make demo" in text
+    assert "make test" in text
+    assert "Allow OAuth Access Tokens to be used as standalone Bearer tokens" in text
