@@ -33,15 +33,29 @@ def _default(spec: dict[str, Any]) -> str:
     return f"`{json.dumps(value) if not isinstance(value, str) else value}`"
 
 
+def builtin_settings(plugin: type[Any]) -> set[str]:
+    """Names the SDK adds to every plugin with these capabilities (documented by --about).
+
+    The SDK appends them to ``config_jsonschema`` itself once a plugin is used, so they are
+    told apart by what it would add to an empty schema.
+    """
+    empty: dict[str, Any] = {"properties": {}}
+    plugin.append_builtin_config(empty)
+    return set(empty["properties"])
+
+
 def settings_table(plugin: type[Any]) -> str:
     """A markdown table of the plugin's own settings, in declaration order."""
     schema = plugin.config_jsonschema
     required = set(schema.get("required", []))
+    builtin = builtin_settings(plugin)
     rows = [
         "| Setting | Required | Default | Secret | Description |",
         "|:--|:--:|:--|:--:|:--|",
     ]
     for name, spec in schema["properties"].items():
+        if name in builtin:
+            continue
         description = " ".join(str(spec.get("description", "")).split()).replace("|", "\\|")
         rows.append(
             f"| `{name}` | {'yes' if name in required else ''} | {_default(spec)} | "
