@@ -172,7 +172,11 @@ class _Notifier:
                     if learned and bundle_retries < MAX_BUNDLE_RETRIES:
                         bundle_retries += 1
                         continue
-                    if uncertain and self._found_in_magento(shipment, "a lost answer"):
+                    # An earlier attempt whose answer was lost (this run's, or a killed
+                    # run's request that Magento finished after our first look-up) may be
+                    # what Magento refuses to repeat: look again before calling it refused.
+                    earlier = uncertain or shipment.attempts > 0
+                    if earlier and self._found_in_magento(shipment, "a lost answer"):
                         return
                     self._refused(shipment, str(exc))
                     return

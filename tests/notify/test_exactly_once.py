@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 
 from target_dropstream import shipment_store
@@ -148,3 +151,38 @@ def test_an_attempt_is_claimed_by_one_run_only(shop: Shop, monkeypatch: pytest.M
     assert any("being sent by another run, skipped" in note for note in second.notes)
     assert len(shop.posts()) == 1
     assert len(shop.magento_shipments(order["entity_id"])) == 1
+
+
+def test_a_killed_runs_request_finished_after_the_look_up_is_found_not_refused(
+    shop: Shop,
+) -> None:
+    """A run killed mid-POST leaves its request to Magento, which may finish it later.
+
+    The next run's look-up can come first and miss it; Magento then refuses the repeat
+    ("You can't create a shipment without products."). That refusal must lead to a
+    second look-up, not to a failed shipment.
+    """
+    from tap_magento2.sandbox.shipping import ship_order
+
+    order = simple_order(shop)
+    oid = order["entity_id"]
+    [row] = shop.shipments()
+    store = shop.open()
+    try:  # the killed run had counted its attempt before posting
+        assert shipment_store.mark_attempt(store, row["id"], 0, datetime.now(UTC))
+    finally:
+        store.close()
+    killed_runs_body = {"items": [], "tracks": [{"track_number": "1ZLOST", "carrier_code": "ups"}]}
+
+    def finish_the_killed_runs_request(info: Any) -> None:
+        if info.method == "POST" and not shop.magento_shipments(oid):
+            ship_order(shop.sb.data, oid, killed_runs_body)
+
+    shop.sb.on_request(finish_the_killed_runs_request)
+    report = shop.notify()
+    assert report.error is None
+    assert report.failed == []
+    assert len(report.found) == 1
+    [doc] = shop.magento_shipments(oid)  # still exactly one shipment in Magento
+    [row] = shop.shipments()
+    assert (row["state"], row["magento_shipment_id"]) == ("notified", doc["entity_id"])
