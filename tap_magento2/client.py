@@ -50,6 +50,20 @@ class TransientAnswerError(ValueError):
     """The answer is self-contradictory in a way a second try may fix."""
 
 
+class AccessDeniedError(FatalAPIError):
+    """Magento refused the endpoint and named the ACL resource the integration lacks."""
+
+    def __init__(self, message: str, resource: str) -> None:
+        super().__init__(message)
+        self.resource = resource
+
+
+def _acl_resource(parameters: Any) -> str | None:
+    if isinstance(parameters, dict) and parameters.get("resources"):
+        return str(parameters["resources"])
+    return None
+
+
 class Magento2Stream(RESTStream[Any]):
     """Base class for Magento 2 REST streams."""
 
@@ -117,6 +131,9 @@ class Magento2Stream(RESTStream[Any]):
         if failure is not None:
             if failure.retriable:
                 raise RetriableAPIError(failure.message, response)
+            resource = _acl_resource(failure.parameters) if failure.status == 401 else None
+            if resource is not None:
+                raise AccessDeniedError(failure.message, resource)
             raise FatalAPIError(failure.message)
         self.check_answer(response)
 

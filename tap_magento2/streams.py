@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
@@ -16,13 +16,13 @@ from tap_magento2.client import Magento2Stream, TransientAnswerError
 from tap_magento2.conform import RecordConformer
 from tap_magento2.errors import endpoint_of
 from tap_magento2.pagination import (
-    KEYSET_SORT,
     Filter,
     KeysetPaginator,
     PageHead,
     PageToken,
     cursor_of,
     keyset_filter_groups,
+    keyset_sort,
     read_page_head,
     read_search_page,
     search_criteria_params,
@@ -96,6 +96,33 @@ def resolve_store_id(code: str, views: Sequence[dict[str, Any]]) -> dict[str, An
     raise ConfigValidationError(msg, errors=[msg])
 
 
+def keyset_search_params(
+    *,
+    scope: Sequence[Sequence[Filter]],
+    start: str | None,
+    token: PageToken | None,
+    page_size: int,
+    until: str | None = None,
+    id_field: str = "entity_id",
+) -> dict[str, str]:
+    """searchCriteria for one keyset page: scope groups AND-ed with the cursor groups.
+
+    ``start`` (Magento format, inclusive) applies to the first page only; later pages
+    continue strictly after the token's cursor and before its ``until`` second. ``until``
+    bounds a first page from above (the first page of a slice). Always page 1, sorted
+    updated_at, then ``id_field``, ASC.
+    """
+    bound: list[list[Filter]] = []
+    if token is None and until is not None:
+        bound = [[("updated_at", until, "lt")]]
+    return search_criteria_params(
+        [list(group) for group in scope] + keyset_filter_groups(start, token, id_field) + bound,
+        sort=keyset_sort(id_field),
+        page_size=page_size,
+        current_page=1,
+    )
+
+
 def orders_search_params(
     *,
     statuses: Sequence[str],
@@ -105,36 +132,26 @@ def orders_search_params(
     page_size: int,
     until: str | None = None,
 ) -> dict[str, str]:
-    """searchCriteria for one page of orders: scope groups AND-ed with the cursor groups.
-
-    ``start`` (Magento format, inclusive) applies to the first page only; later pages
-    continue strictly after the token's cursor and before its ``until`` second. ``until``
-    bounds a first page from above (the first page of a slice). Always page 1, sorted
-    updated_at, entity_id ASC.
-    """
+    """searchCriteria for one page of orders: status (and store view) scope, keyset paged."""
     scope: list[list[Filter]] = [[("status", ",".join(statuses), "in")]]
     if store_id is not None:
         scope.append([("store_id", store_id, "eq")])
-    bound: list[list[Filter]] = []
-    if token is None and until is not None:
-        bound = [[("updated_at", until, "lt")]]
-    return search_criteria_params(
-        scope + keyset_filter_groups(start, token) + bound,
-        sort=KEYSET_SORT,
-        page_size=page_size,
-        current_page=1,
+    return keyset_search_params(
+        scope=scope, start=start, token=token, page_size=page_size, until=until
     )
 
 
-class OrdersStream(Magento2Stream):
-    """``GET /V1/orders``: orders with the chosen statuses (and store view), incrementally.
+class KeysetSearchStream(Magento2Stream):
+    """A ``searchResults`` endpoint read incrementally by keyset on (updated_at, id).
 
-    Records are Magento's order JSON with every timestamp in RFC 3339 UTC, emitted in
-    ascending (updated_at, entity_id) order; see ``pagination`` for the keyset paging.
+    Subclasses name the endpoint (``path``) and its id (``id_key``/``id_field``) and
+    narrow it with ``scope_filters``; the
+    configured store view applies to every endpoint with a ``store_id`` column. Records
+    are Magento's JSON with every timestamp in RFC 3339 UTC, emitted in ascending
+    (updated_at, id) order; see ``pagination`` for the keyset paging and its
+    "stay before Magento's current second" rule.
     """
 
-    name = "orders"
-    path = "/V1/orders"
     primary_keys = ("entity_id",)
     replication_key = "updated_at"
     is_sorted = True
@@ -143,14 +160,36 @@ class OrdersStream(Magento2Stream):
     #: gives the SDK's result), so the SDK's second walk over every value is skipped.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
+    #: What the records are, for log messages.
+    noun = "records"
+    #: The id in the JSON (the primary key) and the column searchCriteria filters it by.
+    id_key: ClassVar[str] = "entity_id"
+    id_field: ClassVar[str] = "entity_id"
+    #: Whether the endpoint's rows carry a store_id to filter by the configured store view.
+    has_store_id: ClassVar[bool] = True
+
     def __init__(self, tap: Tap, *, store_views: StoreViewsStream | None = None) -> None:
         super().__init__(tap)
         self._store_views = store_views or StoreViewsStream(tap)
 
-    @cached_property
-    def statuses(self) -> list[str]:
-        """``order_import_status`` as a list of Magento status codes."""
-        return parse_statuses(self.config.get("order_import_status"))
+    def scope_filters(self) -> list[list[Filter]]:
+        """Filter groups (AND-ed) that select this stream's rows: the store view if set."""
+        if not self.has_store_id or self.store_id is None:
+            return []
+        return [[("store_id", self.store_id, "eq")]]
+
+    def search_params(
+        self, *, start: str | None, token: PageToken | None, until: str | None = None
+    ) -> dict[str, str]:
+        """searchCriteria for one page of this stream."""
+        return keyset_search_params(
+            scope=self.scope_filters(),
+            start=start,
+            token=token,
+            page_size=self.page_size,
+            until=until,
+            id_field=self.id_field,
+        )
 
     @cached_property
     def store_id(self) -> int | None:
@@ -160,23 +199,25 @@ class OrdersStream(Magento2Stream):
             return None
         view = resolve_store_id(code.strip(), self._store_views.all_views)
         if not view.get("is_active", 1):
-            self.logger.warning("Store view %r is inactive; importing its orders anyway", code)
+            self.logger.warning(
+                "Store view %r is inactive; importing its %s anyway", code, self.noun
+            )
         return int(view["id"])
 
     @property
     def page_size(self) -> int:
-        """Orders per request (``page_size``; Magento allows at most 300)."""
+        """Rows per request (``page_size``; Magento allows at most 300)."""
         return int(self.config.get("page_size") or DEFAULT_PAGE_SIZE)
 
     @property
     def concurrent_requests(self) -> int:
-        """Order pages requested at once (``max_concurrent_requests``; 1 = sequential)."""
+        """Pages requested at once (``max_concurrent_requests``; 1 = sequential)."""
         value = self.config.get("max_concurrent_requests")
         return DEFAULT_CONCURRENT_REQUESTS if value is None else int(value)
 
     @override
     def get_new_paginator(self) -> KeysetPaginator:
-        return KeysetPaginator(decode=self.payload)
+        return KeysetPaginator(decode=self.payload, id_key=self.id_key)
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -188,13 +229,8 @@ class OrdersStream(Magento2Stream):
         url = self.get_url(context)
 
         def fetch(request: SliceRequest) -> requests.Response:
-            params = orders_search_params(
-                statuses=self.statuses,
-                store_id=self.store_id,
-                start=request.start,
-                token=request.token,
-                page_size=self.page_size,
-                until=request.until,
+            params = self.search_params(
+                start=request.start, token=request.token, until=request.until
             )
             prepared = self.build_prepared_request(
                 method="GET", url=url, params=params, headers=self.http_headers
@@ -215,7 +251,8 @@ class OrdersStream(Magento2Stream):
                 yield from self.parse_response(response)
         if fetcher.slices > 1:
             self.logger.info(
-                "Fetched orders in %d time slices with %d requests, up to %d at once",
+                "Fetched %s in %d time slices with %d requests, up to %d at once",
+                self.noun,
                 fetcher.slices,
                 fetcher.requests,
                 self.concurrent_requests,
@@ -223,24 +260,24 @@ class OrdersStream(Magento2Stream):
 
     def page_head(self, response: requests.Response) -> PageHead:
         """Keys and total_count of a checked page, decoding only those when possible."""
-        head = read_page_head(response.content)
+        head = read_page_head(response.content, self.id_key)
         if head is None:
             page = read_search_page(self.payload(response))
-            head = PageHead([cursor_of(item) for item in page.items], page.total_count)
+            head = PageHead([cursor_of(item, self.id_key) for item in page.items], page.total_count)
         return head
 
     @override
     def check_answer(self, response: requests.Response) -> None:
         # Decoding every order here would double the work: the keys are enough to check
         # the page; anything unusual takes the full path and its precise messages.
-        head = read_page_head(response.content)
+        head = read_page_head(response.content, self.id_key)
         if head is None:
             super().check_answer(response)
             return
         if not head.keys and head.total_count > 0:
             msg = (
                 f"Magento answered {endpoint_of(response)} inconsistently: total_count is "
-                f"{head.total_count} but the page holds no orders"
+                f"{head.total_count} but the page holds no {self.noun}"
             )
             raise RetriableAPIError(msg, response)
 
@@ -251,19 +288,13 @@ class OrdersStream(Magento2Stream):
         if token is None:
             starting = self.get_starting_timestamp(context)  # max(bookmark, start_date)
             start = to_magento(starting) if starting else None
-        return orders_search_params(
-            statuses=self.statuses,
-            store_id=self.store_id,
-            start=start,
-            token=token,
-            page_size=self.page_size,
-        )
+        return self.search_params(start=start, token=token)
 
     @override
     def check_payload(self, payload: Any) -> None:
         page = read_search_page(payload)
         if not page.items and page.total_count > 0:
-            msg = f"total_count is {page.total_count} but the page holds no orders"
+            msg = f"total_count is {page.total_count} but the page holds no {self.noun}"
             raise TransientAnswerError(msg)
 
     @override
@@ -284,3 +315,30 @@ class OrdersStream(Magento2Stream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         page = read_search_page(self.payload(response))
         yield from page.items
+
+
+class OrdersStream(KeysetSearchStream):
+    """``GET /V1/orders``: orders with the chosen statuses (and store view), incrementally.
+
+    The ``order_items`` child stream reads each order's ``items`` from these pages, so
+    it costs no request of its own.
+    """
+
+    name = "orders"
+    path = "/V1/orders"
+    noun = "orders"
+
+    @cached_property
+    def statuses(self) -> list[str]:
+        """``order_import_status`` as a list of Magento status codes."""
+        return parse_statuses(self.config.get("order_import_status"))
+
+    @override
+    def scope_filters(self) -> list[list[Filter]]:
+        return [[("status", ",".join(self.statuses), "in")], *super().scope_filters()]
+
+    @override
+    def get_child_context(
+        self, record: dict[str, Any], context: Context | None
+    ) -> dict[str, Any] | None:
+        return {"order_id": record.get("entity_id"), "items": record.get("items") or []}

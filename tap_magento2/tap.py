@@ -10,6 +10,15 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_magento2.catalog_streams import CustomersStream, ProductsStream
+from tap_magento2.client import AccessDeniedError
+from tap_magento2.inventory_streams import StockStream
+from tap_magento2.sales_streams import (
+    CreditmemosStream,
+    InvoicesStream,
+    OrderItemsStream,
+    ShipmentsStream,
+)
 from tap_magento2.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, validate_settings
 from tap_magento2.streams import (
     DEFAULT_CONCURRENT_REQUESTS,
@@ -43,7 +52,11 @@ class SingerLineWriter(MsgSpecWriter):
 
 
 class TapMagento2(Tap):
-    """Singer tap for Magento 2 orders (REST API), incremental on updated_at."""
+    """Singer tap for the Magento 2 REST API, incremental on updated_at.
+
+    Streams: orders and their items, shipments, invoices, credit memos, products,
+    customers, stock (MSI source items) and store views.
+    """
 
     name = "tap-magento2"
     package_name = "magento2-dropstream"
@@ -72,7 +85,10 @@ class TapMagento2(Tap):
         th.Property(
             "store_view_code",
             th.StringType,
-            description="Only orders of this store view (its code, e.g. 'default'); unset = all",
+            description=(
+                "Only orders (and shipments, invoices, credit memos, customers) of this "
+                "store view (its code, e.g. 'default'); unset = all"
+            ),
         ),
         th.Property(
             "order_import_status",
@@ -138,6 +154,17 @@ class TapMagento2(Tap):
                 "and customer data then travel unencrypted); off by default"
             ),
         ),
+        th.Property(
+            "strict_mode",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Stop the whole run at the first stream whose endpoint the integration may "
+                "not use (missing ACL resource). Off by default: that stream fails with an "
+                "error naming the resource, the other streams finish, and the run exits "
+                "non-zero at the end"
+            ),
+        ),
     ).to_dict()
 
     def __init__(self, *args: Any, validate_config: bool = True, **kwargs: Any) -> None:
@@ -155,7 +182,64 @@ class TapMagento2(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         store_views = StoreViewsStream(self)
-        return [store_views, OrdersStream(self, store_views=store_views)]
+        return [
+            store_views,
+            OrdersStream(self, store_views=store_views),
+            OrderItemsStream(self),
+            ShipmentsStream(self, store_views=store_views),
+            InvoicesStream(self, store_views=store_views),
+            CreditmemosStream(self, store_views=store_views),
+            ProductsStream(self, store_views=store_views),
+            CustomersStream(self, store_views=store_views),
+            StockStream(self),
+        ]
+
+    @override
+    def sync_all(self) -> None:
+        """Sync the selected streams; a stream refused by Magento's ACL stops only itself.
+
+        With ``strict_mode`` the first refusal stops the run. Otherwise the refused stream
+        is logged as an error naming the ACL resource, the other streams finish, and the
+        refusals are raised together at the end so the run still exits non-zero.
+        """
+        if self.config.get("strict_mode"):
+            super().sync_all()
+            return
+        refused: list[tuple[str, AccessDeniedError]] = []
+        wrapped = [s for s in self.streams.values() if s.parent_stream_type is None]
+        for stream in wrapped:
+            stream.sync = _refusal_catcher(stream, refused, self.logger)  # type: ignore[method-assign]
+        try:
+            super().sync_all()
+        finally:
+            for stream in wrapped:
+                del stream.sync  # back to the class's method
+        if refused:
+            names = ", ".join(f"{name} ({error.resource})" for name, error in refused)
+            details = " | ".join(str(error) for _, error in refused)
+            msg = f"Magento refused these streams (missing ACL resource): {names}. {details}"
+            raise AccessDeniedError(msg, ", ".join(e.resource for _, e in refused))
+
+
+def _refusal_catcher(
+    stream: Stream, refused: list[tuple[str, AccessDeniedError]], logger: Any
+) -> Any:
+    """Wrap ``stream.sync`` so an ACL refusal is recorded and logged instead of raised."""
+    sync = stream.sync
+
+    def sync_or_record(context: Any = None) -> None:
+        try:
+            sync(context)
+        except AccessDeniedError as error:
+            logger.error(
+                "Stream %r skipped: the integration lacks the ACL resource %s. %s",
+                stream.name,
+                error.resource,
+                error,
+            )
+            refused.append((stream.name, error))
+
+    return sync_or_record
 
 
 def _concurrency_errors(config: Any) -> list[str]:

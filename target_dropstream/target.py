@@ -54,6 +54,7 @@ class TargetDropstream(Target):
             "database_url",
             th.StringType,
             default=DEFAULT_DATABASE_URL,
+            secret=True,  # a PostgreSQL URL may carry a password
             description=(
                 "SQLAlchemy URL of the fulfillment store: sqlite:///path.db (default "
                 "dropstream.db in the working directory) or postgresql+psycopg://user@host/db"
@@ -108,7 +109,9 @@ class TargetDropstream(Target):
                 "(as `dropstream notify` does; needs store_url and access_token)"
             ),
         ),
-        th.Property("consumer_key", th.StringType, description="OAuth 1.0a consumer key"),
+        th.Property(
+            "consumer_key", th.StringType, secret=True, description="OAuth 1.0a consumer key"
+        ),
         th.Property(
             "consumer_secret", th.StringType, secret=True, description="OAuth 1.0a consumer secret"
         ),

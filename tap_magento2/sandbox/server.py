@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import catalog, endpoints
+from . import catalog, customers, endpoints, inventory, sales_documents
 from .auth import Authenticator
 from .catalog import STORE_VIEWS
 from .data import SandboxData
@@ -72,8 +72,36 @@ ROUTES = [
     _route("POST", "/V1/order/(?P<id>[^/]+)/ship", "Magento_Sales::ship", endpoints.ship_order),
     _route("POST", "/V1/shipment/?", "Magento_Sales::shipment", endpoints.shipment_save),
     _route("POST", "/V1/shipment/track", "Magento_Sales::shipment", endpoints.track_save),
-    _route("GET", "/V1/shipments", "Magento_Sales::shipment", endpoints.shipments_list),
-    _route("GET", "/V1/shipment/(?P<id>[^/]+)", "Magento_Sales::shipment", endpoints.shipment_get),
+    _route("GET", "/V1/shipments", "Magento_Sales::shipment", sales_documents.shipments_list),
+    _route(
+        "GET", "/V1/shipment/(?P<id>[^/]+)", "Magento_Sales::shipment", sales_documents.shipment_get
+    ),
+    _route("GET", "/V1/invoices", "Magento_Sales::sales_invoice", sales_documents.invoices_list),
+    _route(
+        "GET",
+        "/V1/invoices/(?P<id>[^/]+)",
+        "Magento_Sales::sales_invoice",
+        sales_documents.invoice_get,
+    ),
+    _route(
+        "GET",
+        "/V1/creditmemos",
+        "Magento_Sales::sales_creditmemo",
+        sales_documents.creditmemos_list,
+    ),
+    _route(
+        "GET",
+        "/V1/creditmemo/(?P<id>[^/]+)",
+        "Magento_Sales::sales_creditmemo",
+        sales_documents.creditmemo_get,
+    ),
+    _route("GET", "/V1/customers/search", "Magento_Customer::customer", customers.customers_search),
+    _route(
+        "GET",
+        "/V1/inventory/source-items",
+        "Magento_InventoryApi::source_item",
+        inventory.source_items_list,
+    ),
 ]
 
 

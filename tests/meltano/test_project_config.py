@@ -170,9 +170,12 @@ def test_dev_environment_points_at_the_sandbox_the_demo_starts() -> None:
     assert target["database_url"] == "${DROPSTREAM_DATABASE_URL}"
 
 
-def printed_config(project: MeltanoProject, environment: str, name: str, **env: str) -> Any:
-    """``meltano config print`` (secrets masked, Meltano's default) as a dict."""
-    result = project.run("--environment", environment, "config", "print", name, env=env)
+def printed_config(
+    project: MeltanoProject, environment: str, name: str, *, unsafe: bool = False, **env: str
+) -> Any:
+    """``meltano config print`` (secrets masked, Meltano's default, unless unsafe) as a dict."""
+    safety = "--unsafe" if unsafe else "--safe"
+    result = project.run("--environment", environment, "config", safety, "print", name, env=env)
     return json.loads(result.stdout[result.stdout.index("{") :])
 
 
@@ -190,8 +193,12 @@ def test_prod_environment_reads_the_store_from_environment_variables(
     assert tap["store_url"] == "https://shop.example.com"
     assert tap["access_token"] not in ("", None, secret)
     target = printed_config(project_without_sandbox, "prod", "target-dropstream", **env)
-    assert target["database_url"] == env["DROPSTREAM_DATABASE_URL"]
+    assert target["database_url"] not in ("", None, env["DROPSTREAM_DATABASE_URL"])  # masked
     assert target["store_url"] == "https://shop.example.com"
+    unmasked = printed_config(
+        project_without_sandbox, "prod", "target-dropstream", unsafe=True, **env
+    )
+    assert unmasked["database_url"] == env["DROPSTREAM_DATABASE_URL"]
     listed = project_without_sandbox.run(
         "--environment", "prod", "config", "list", "tap-magento2", env=env
     )

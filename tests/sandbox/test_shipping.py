@@ -291,16 +291,20 @@ def test_post_shipment_stores_document_only(sandbox: MagentoSandbox) -> None:
 
 
 def test_shipments_search(sandbox: MagentoSandbox) -> None:
-    made = []
+    made, orders = [], []
     for status in ("processing", "pending"):
         order = find_order(sandbox, status, {"simple"})
         resp = ship(sandbox, order["entity_id"], {"tracks": [{"track_number": f"T-{status}"}]})
         assert resp.status_code == 200, resp.text
         made.append(int(resp.json()))
+        orders.append(str(order["entity_id"]))
     body = requests.get(
         f"{sandbox.base_url}/rest/V1/shipments",
         headers=bearer(sandbox),
-        params={
+        params={  # the seeded shipments of complete orders are listed too
+            "searchCriteria[filter_groups][0][filters][0][field]": "order_id",
+            "searchCriteria[filter_groups][0][filters][0][value]": ",".join(orders),
+            "searchCriteria[filter_groups][0][filters][0][condition_type]": "in",
             "searchCriteria[sortOrders][0][field]": "entity_id",
             "searchCriteria[sortOrders][0][direction]": "DESC",
             "searchCriteria[pageSize]": "1",

@@ -60,7 +60,17 @@ def test_discover_describes_both_streams(tmp_path: Path) -> None:
     result = tap_command("--config", str(config), "--discover", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     streams = {s["tap_stream_id"]: s for s in json.loads(result.stdout)["streams"]}
-    assert set(streams) == {"orders", "store_views"}
+    assert set(streams) == {
+        "orders",
+        "store_views",
+        "order_items",
+        "shipments",
+        "invoices",
+        "creditmemos",
+        "products",
+        "customers",
+        "stock",
+    }
     orders = streams["orders"]
     assert orders["key_properties"] == ["entity_id"]
     assert orders["replication_key"] == "updated_at"

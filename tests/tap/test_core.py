@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_magento2.sandbox import MagentoSandbox
+from tap_magento2.sandbox.sales_documents import refund_order
 from tap_magento2.tap import TapMagento2
 
 # The SDK builds its test class at import time, so the sandbox starts here too.
 SANDBOX = MagentoSandbox(order_count=80, seed=21, now=datetime(2026, 1, 15, 12, tzinfo=UTC))
 SANDBOX.start()
 atexit.register(SANDBOX.stop)
+# A refunded order, so that the creditmemos stream has a record to test.
+refund_order(SANDBOX.data, SANDBOX.data.matching("complete")[0]["entity_id"])
 
 TestTapMagento2 = get_tap_test_class(
     TapMagento2,
