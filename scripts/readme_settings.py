@@ -1,5 +1,6 @@
-"""Regenerate the settings tables in README.md from the plugins' own config schemas.
+"""Regenerate README.md's settings tables and streams table from the plugins' own code.
 
+Settings come from the config schemas, streams from the tap's discovered streams.
 `python -m scripts.readme_settings` rewrites the tables between the GENERATED markers;
 `--check` exits 1 when README.md is out of date (tests/docs runs the same comparison).
 SDK built-in settings (stream maps, flattening, batch, ...) are left to `--about`.
@@ -20,8 +21,8 @@ from target_dropstream.target import TargetDropstream
 README = Path(__file__).resolve().parent.parent / "README.md"
 PLUGINS = {"tap-magento2": TapMagento2, "target-dropstream": TargetDropstream}
 BLOCK = re.compile(
-    r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+) settings -->\n)(?P<body>.*?)"
-    r"(<!-- END GENERATED: (?P=name) settings -->)",
+    r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+) (?P<kind>settings|streams) -->\n)(?P<body>.*?)"
+    r"(<!-- END GENERATED: (?P=name) (?P=kind) -->)",
     re.DOTALL,
 )
 
@@ -64,12 +65,43 @@ def settings_table(plugin: type[Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def streams_table(plugin: type[Any]) -> str:
+    """A markdown table of the tap's streams: endpoint, key, replication, what it holds."""
+    tap = plugin(
+        config={"store_url": "https://store.example.com", "access_token": "-"},
+        parse_env_config=False,
+        validate_config=False,
+    )
+    rows = [
+        "| Stream | Endpoint | Key | Replication | Notes |",
+        "|:--|:--|:--|:--|:--|",
+    ]
+    for name, stream in sorted(tap.streams.items()):
+        path = getattr(stream, "path", None)
+        parent = getattr(stream, "parent_stream_type", None)
+        endpoint = f"`GET {path}`" if path else f"from the `{parent.name}` pages"
+        if stream.replication_key:
+            replication = f"incremental on `{stream.replication_key}`"
+        elif parent is not None:
+            replication = f"with `{parent.name}`"
+        else:
+            replication = "full table"
+        doc = (type(stream).__doc__ or "").strip().splitlines()[0]
+        note = re.sub(r"^``[^`]*``:\s*", "", doc)
+        key = ", ".join(f"`{k}`" for k in stream.primary_keys or ())
+        rows.append(f"| `{name}` | {endpoint} | {key} | {replication} | {note} |")
+    return "\n".join(rows) + "\n"
+
+
 def render(text: str) -> str:
     """README text with every generated block replaced by the current table."""
 
     def replace(match: re.Match[str]) -> str:
-        table = settings_table(PLUGINS[match.group("name")])
-        return f"{match.group(1)}{table}{match.group(4)}"
+        plugin = PLUGINS[match.group("name")]
+        table = (
+            settings_table(plugin) if match.group("kind") == "settings" else streams_table(plugin)
+        )
+        return f"{match.group(1)}{table}{match.group(5)}"
 
     return BLOCK.sub(replace, text)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from scripts.readme_settings import BLOCK, PLUGINS, README, render
 
 
-def test_readme_has_a_settings_table_for_each_plugin() -> None:
-    names = {match.group("name") for match in BLOCK.finditer(README.read_text(encoding="utf-8"))}
-    assert names == set(PLUGINS)
+def test_readme_has_a_settings_table_for_each_plugin_and_a_streams_table() -> None:
+    blocks = {
+        (match.group("name"), match.group("kind"))
+        for match in BLOCK.finditer(README.read_text(encoding="utf-8"))
+    }
+    assert blocks == {(name, "settings") for name in PLUGINS} | {("tap-magento2", "streams")}
 
 
 def test_readme_settings_tables_match_the_code() -> None:
