@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
-from singer_sdk.helpers._typing import _warn_unmapped_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_magento2.client import Magento2Stream, TransientAnswerError
@@ -303,7 +302,12 @@ class KeysetSearchStream(Magento2Stream):
     ) -> dict[str, Any] | None:
         converted, unmapped = self.conformer(row)
         if unmapped:
-            _warn_unmapped_properties(self.name, tuple(unmapped), self.logger)
+            self.logger.warning(
+                "Properties %s were present in the '%s' stream but not found in the catalog "
+                "schema. Ignoring.",
+                tuple(unmapped),
+                self.name,
+            )
         return converted
 
     @cached_property

@@ -309,26 +309,7 @@ def products_list(call: Any) -> tuple[int, Any]:
     The usual way to find a product by id: an order's bundle SKU is the dynamic
     concatenation of its options' SKUs, so ``GET /V1/products/{sku}`` does not find it.
     """
-    from .errors import MAX_PAGE_SIZE, MagentoError
-    from .query import run_rows_query
-    from .search_criteria import parse_php_query, parse_search_criteria
+    from .search_answer import search_answer  # it imports query, which imports this module
 
-    settings = call.app.settings
-    criteria = parse_search_criteria(parse_php_query(call.pairs))
-    if settings.input_limits:
-        if criteria.page_size is not None and criteria.page_size > settings.max_page_size:
-            raise MagentoError(400, MAX_PAGE_SIZE, {"max": settings.max_page_size})
-        if criteria.page_size is None:
-            criteria.page_size = settings.default_page_size
     rows = [{**product_json(p.sku), "entity_id": p.id} for p in _PRODUCTS]
-    items, total = run_rows_query(
-        rows,
-        criteria,
-        PRODUCT_COLUMNS,
-        input_limits=settings.input_limits,
-        default_page_size=settings.default_page_size,
-        version=settings.magento_version,
-    )
-    for item in items:
-        item.pop("entity_id", None)
-    return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+    return search_answer(call, rows, PRODUCT_COLUMNS, hidden="entity_id")

@@ -14,9 +14,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from .catalog import store_name
-from .errors import MAX_PAGE_SIZE, MagentoError
-from .query import run_rows_query
-from .search_criteria import parse_php_query, parse_search_criteria
+from .search_answer import search_answer
 
 if TYPE_CHECKING:
     from .data import SandboxData
@@ -109,22 +107,5 @@ def customers(data: SandboxData) -> list[dict[str, Any]]:
 
 def customers_search(call: Call) -> tuple[int, Any]:
     """``GET /V1/customers/search`` (CustomerRepositoryInterface::getList)."""
-    settings = call.app.settings
-    criteria = parse_search_criteria(parse_php_query(call.pairs))
-    if settings.input_limits:
-        if criteria.page_size is not None and criteria.page_size > settings.max_page_size:
-            raise MagentoError(400, MAX_PAGE_SIZE, {"max": settings.max_page_size})
-        if criteria.page_size is None:
-            criteria.page_size = settings.default_page_size
     rows = [{**c, "entity_id": c["id"]} for c in customers(call.app.data)]
-    items, total = run_rows_query(
-        rows,
-        criteria,
-        CUSTOMER_COLUMNS,
-        input_limits=settings.input_limits,
-        default_page_size=settings.default_page_size,
-        version=settings.magento_version,
-    )
-    for item in items:
-        item.pop("entity_id", None)
-    return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+    return search_answer(call, rows, CUSTOMER_COLUMNS, hidden="entity_id")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from . import shipping
 from .catalog import PRODUCTS, STORE_VIEWS, product_json
 from .errors import MAX_PAGE_SIZE, MagentoError, entity_not_found, product_not_found
-from .query import SALES_SHIPMENT_COLUMNS, OrderQuery, run_rows_query
+from .query import OrderQuery
 from .search_criteria import INVALID_TYPE, parse_php_query, parse_search_criteria
 
 if TYPE_CHECKING:
@@ -116,35 +115,3 @@ def shipment_save(call: Call) -> tuple[int, Any]:
 def track_save(call: Call) -> tuple[int, Any]:
     body = call.json_body()
     return 200, shipping.add_track(call.app.data, body if isinstance(body, dict) else {})
-
-
-def shipment_get(call: Call) -> tuple[int, Any]:
-    shipment_id = call.int_param("id")
-    data = call.app.data
-    with data.lock:
-        shipment = data.shipments.get(shipment_id)
-        if shipment is None:
-            raise entity_not_found()
-        return 200, copy.deepcopy(shipment)
-
-
-def shipments_list(call: Call) -> tuple[int, Any]:
-    settings = call.app.settings
-    criteria = parse_search_criteria(parse_php_query(call.pairs))
-    if settings.input_limits:
-        if criteria.page_size is not None and criteria.page_size > settings.max_page_size:
-            raise MagentoError(400, MAX_PAGE_SIZE, {"max": settings.max_page_size})
-        if criteria.page_size is None:
-            criteria.page_size = settings.default_page_size
-    data = call.app.data
-    with data.lock:
-        rows = [copy.deepcopy(s) for s in data.shipments.values()]
-    items, total = run_rows_query(
-        rows,
-        criteria,
-        SALES_SHIPMENT_COLUMNS,
-        input_limits=settings.input_limits,
-        default_page_size=settings.default_page_size,
-        version=settings.magento_version,
-    )
-    return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}

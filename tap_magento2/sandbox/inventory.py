@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import PRODUCTS
-from .errors import MAX_PAGE_SIZE, MagentoError
-from .query import run_rows_query
-from .search_criteria import parse_php_query, parse_search_criteria
+from .search_answer import search_answer
 
 SOURCE_ITEM_COLUMNS = frozenset({"source_item_id", "sku", "source_code", "quantity", "status"})
 STOCKED_TYPES = frozenset({"simple", "virtual", "downloadable"})
@@ -40,22 +38,5 @@ def source_items() -> list[dict[str, Any]]:
 
 def source_items_list(call: Any) -> tuple[int, Any]:
     """``GET /V1/inventory/source-items`` (SourceItemRepositoryInterface::getList)."""
-    settings = call.app.settings
-    criteria = parse_search_criteria(parse_php_query(call.pairs))
-    if settings.input_limits:
-        if criteria.page_size is not None and criteria.page_size > settings.max_page_size:
-            raise MagentoError(400, MAX_PAGE_SIZE, {"max": settings.max_page_size})
-        if criteria.page_size is None:
-            criteria.page_size = settings.default_page_size
     rows = [{**row, "source_item_id": n + 1} for n, row in enumerate(source_items())]
-    items, total = run_rows_query(
-        rows,
-        criteria,
-        SOURCE_ITEM_COLUMNS,
-        input_limits=settings.input_limits,
-        default_page_size=settings.default_page_size,
-        version=settings.magento_version,
-    )
-    for item in items:
-        item.pop("source_item_id", None)
-    return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+    return search_answer(call, rows, SOURCE_ITEM_COLUMNS, hidden="source_item_id")
