@@ -18,9 +18,9 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import MAX_PAGE_SIZE, MagentoError, entity_not_found
-from .query import SALES_SHIPMENT_COLUMNS, run_rows_query
-from .search_criteria import parse_php_query, parse_search_criteria
+from .errors import entity_not_found
+from .query import SALES_SHIPMENT_COLUMNS
+from .search_answer import search_answer
 
 if TYPE_CHECKING:
     from .data import SandboxData
@@ -301,23 +301,8 @@ def _list_handler(
     kind: str, columns: frozenset[str]
 ) -> Callable[[Call], tuple[int, dict[str, Any]]]:
     def handle(call: Call) -> tuple[int, dict[str, Any]]:
-        settings = call.app.settings
-        criteria = parse_search_criteria(parse_php_query(call.pairs))
-        if settings.input_limits:
-            if criteria.page_size is not None and criteria.page_size > settings.max_page_size:
-                raise MagentoError(400, MAX_PAGE_SIZE, {"max": settings.max_page_size})
-            if criteria.page_size is None:
-                criteria.page_size = settings.default_page_size
         rows = [copy.deepcopy(r) for r in _documents(call.app.data)[kind]]
-        items, total = run_rows_query(
-            rows,
-            criteria,
-            columns,
-            input_limits=settings.input_limits,
-            default_page_size=settings.default_page_size,
-            version=settings.magento_version,
-        )
-        return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+        return search_answer(call, rows, columns)
 
     return handle
 
