@@ -12,9 +12,11 @@ from typing import Any
 from .catalog import STORE_VIEWS, store_name
 from .clock import SandboxClock, format_ts, parse_ts
 from .seed import STATE_FOR_STATUS, OrderIndex, build_index, build_order
+from .wire import Encoded, EncodedOrders
 
 SortSpec = tuple[tuple[str, bool], ...]
 BUILT_CACHE_SIZE = 512
+_SEEDED = object()  # the encoding's source when an order is still as seeded
 
 
 class OrdersView(Mapping[int, dict[str, Any]]):
@@ -45,6 +47,7 @@ class SandboxData:
         # Recently built seed orders (never mutated: edits go through copies into _changed).
         self._built: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._increment_override: dict[int, str] = {}
+        self._encoded = EncodedOrders()
         self.version = 0
         self._caches: dict[Any, Any] = {}
         self._cache_version = -1
@@ -79,6 +82,14 @@ class SandboxData:
         if len(self._built) > BUILT_CACHE_SIZE:
             self._built.popitem(last=False)
         return order
+
+    def order_encoded(self, pos: int) -> Encoded:
+        """The order's JSON text, encoded once per version of the order."""
+        changed = self._changed.get(pos)
+        source = _SEEDED if changed is None else changed
+        return self._encoded.get(pos, source) or self._encoded.put(
+            pos, source, self.order_json(pos)
+        )
 
     def get_order(self, entity_id: int) -> dict[str, Any]:
         with self.lock:

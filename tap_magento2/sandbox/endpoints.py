@@ -64,7 +64,7 @@ def order_get(call: Call) -> tuple[int, Any]:
     with data.lock:
         if not data.exists(entity_id):
             raise entity_not_found()
-        return 200, data.order_json(entity_id - 1)
+        return 200, data.order_encoded(entity_id - 1)
 
 
 def orders_list(call: Call) -> tuple[int, Any]:
@@ -84,7 +84,7 @@ def orders_list(call: Call) -> tuple[int, Any]:
             default_page_size=settings.default_page_size,
             version=settings.magento_version,
         )
-        items = [data.order_json(p) for p in positions]
+        items = [data.order_encoded(p) for p in positions]
     delay = settings.latency_ms + settings.latency_per_order_ms * len(items)
     if delay > 0:
         app.stopping.wait(delay / 1000)

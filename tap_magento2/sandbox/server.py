@@ -29,6 +29,7 @@ from .data import SandboxData
 from .errors import MagentoError, internal_error, not_authorized, route_not_found
 from .faults import GATEWAY_PAGE, MAINTENANCE_PAGE, WAF_LOGIN_PAGE, Fault, FaultRegistry
 from .fields import apply_fields, parse_fields
+from .wire import decoded, encode_body
 
 
 @dataclass
@@ -252,7 +253,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         status, payload, extra = self._dispatch(
             method, route_path, split, pairs, body, authorization
         )
-        data = b"" if payload is None else json.dumps(payload).encode()
+        data = b"" if payload is None else encode_body(payload)
         if fault is not None and fault.kind == "commit_reset":
             info.status = 0
             self._reset()
@@ -292,7 +293,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             status, payload = route.handler(call)
             if "fields" in dict(pairs) and method == "GET":
                 spec = parse_fields(dict(pairs)["fields"])
-                payload = [] if spec is None else apply_fields(payload, spec)
+                payload = [] if spec is None else apply_fields(decoded(payload), spec)
             return status, payload, {}
         except MagentoError as err:
             return err.status, err.body(), {}
