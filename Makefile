@@ -33,7 +33,7 @@ readme: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# Benchmark against the raw limits (~11 min on 2 idle cores; BENCH_ARGS="--runs 2", "--large").
+# Benchmark against the raw limits (BENCH_ARGS="--runs 2", "--large"; see README, Performance).
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)

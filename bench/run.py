@@ -40,12 +40,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Measurement, run_measured
+from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, install_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = VENV_BIN / "python"
-MELTANO = ROOT / ".venv" / "meltano" / "bin" / "meltano"
-MELTANO_PLUGINS = ROOT / ".venv" / "meltano" / "test-plugins"
 RESULTS = ROOT / "bench-results"
 STATUSES = "pending,processing,holded,complete,canceled"  # every seeded order
 START = "2000-01-01 00:00:00"
@@ -144,16 +143,14 @@ class ThrowawayDatabase:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def meltano_problem() -> str | None:
-    if not MELTANO.exists():
-        return f"Meltano is not installed ({MELTANO} missing: python -m scripts.meltano_venv)"
-    for kind in ("extractors", "loaders"):
-        if not (MELTANO_PLUGINS / kind).is_dir():
-            return (
-                f"the plugins are not installed for Meltano ({MELTANO_PLUGINS / kind} missing: "
-                "run the Meltano tests once, pytest tests/meltano)"
-            )
-    return None
+def prepare_meltano() -> tuple[Path | None, Path | None, str | None]:
+    """Meltano and the plugins installed from this checkout, or why they cannot be."""
+    say("  Meltano and the plugins: checking the install (.venv/meltano; a minute the first time)")
+    try:
+        meltano = ensure_meltano()
+        return meltano, install_plugins(meltano), None
+    except MeltanoInstallError as exc:
+        return None, None, f"Meltano could not be installed: {str(exc).splitlines()[0]}"
 
 
 # -- rows ----------------------------------------------------------------------------------
@@ -165,6 +162,7 @@ class Bench:
         self.orders = orders
         self.work = work
         self.sandbox = Sandbox(orders, args.latency_ms, args.latency_per_order_ms)
+        self.meltano_executable, self.meltano_plugins, self.meltano_problem = prepare_meltano()
         self.singer_file = work / "orders.singer"
         self.tap_config = work / "tap.json"
         self.tap_config.write_text(
@@ -280,7 +278,7 @@ class Bench:
         system = project / ".meltano"
         system.mkdir()
         for kind in ("extractors", "loaders"):
-            (system / kind).symlink_to(MELTANO_PLUGINS / kind, target_is_directory=True)
+            (system / kind).symlink_to(self.meltano_plugins / kind, target_is_directory=True)
         env = {
             k: v
             for k, v in os.environ.items()
@@ -305,7 +303,9 @@ class Bench:
         )
         try:
             return run_measured(
-                [str(MELTANO), "run", "tap-magento2", "target-dropstream"], env=env, cwd=project
+                [str(self.meltano_executable), "run", "tap-magento2", "target-dropstream"],
+                env=env,
+                cwd=project,
             )
         finally:
             shutil.rmtree(project, ignore_errors=True)
@@ -355,7 +355,7 @@ class Bench:
                 "meltano run tap | target (SQLite)",
                 self.meltano,
                 limit=f"raw fetch, {n} in flight",
-                skipped=meltano_problem(),
+                skipped=self.meltano_problem,
             ),
         ]
         return rows
@@ -471,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-per-order-ms", type=float, default=1.0)
     parser.add_argument("--sequential-tap", action="store_true", help="add the tap at 1 in flight")
     parser.add_argument("--compare", type=Path, help="an earlier bench-results/*.json")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args(argv)
     sizes = args.orders or ([20_000, 100_000] if args.large else [20_000])
     previous = None
@@ -510,8 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             all_entries += summarize(rows, orders)
     say()
     print_table(all_entries, previous)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{started:%Y%m%dT%H%M%SZ}.json"
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    path = args.results_dir / f"{started:%Y%m%dT%H%M%SZ}.json"
     path.write_text(
         json.dumps(
             {
@@ -524,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
             indent=2,
         )
     )
-    say(f"\nresults: {path.relative_to(ROOT)}")
+    say(f"\nresults: {path}")
     return 1 if any(e.get("failed_runs") for e in all_entries) else 0
 
 

@@ -9,6 +9,7 @@ Run ``python -m scripts.meltano_venv`` to create it and print the executable's p
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -17,6 +18,9 @@ from pathlib import Path
 # The postgres extra brings psycopg 3 for MELTANO_DATABASE_URI=postgresql+psycopg://...
 MELTANO_REQUIREMENT = "meltano[postgres]>=4.4,<5"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_KINDS = ("extractors", "loaders")
+# Settings a developer may have exported that would change what gets installed or run.
+_PROJECT_VARIABLES = ("MELTANO_", "TAP_MAGENTO2", "TARGET_DROPSTREAM", "MAGENTO_", "DROPSTREAM_")
 
 
 class MeltanoInstallError(RuntimeError):
@@ -70,6 +74,47 @@ def ensure_meltano(root: Path = PROJECT_ROOT, *, quiet: bool = True) -> Path:
         raise MeltanoInstallError(msg)
     stamp.write_text(MELTANO_REQUIREMENT, encoding="utf-8")
     return executable
+
+
+def plugin_folder(root: Path = PROJECT_ROOT) -> Path:
+    """A Meltano system folder holding the plugins installed from this checkout.
+
+    Shared by the tests and the benchmark (each with its own throwaway project), so the
+    developer's own ``.meltano`` is never read or written by them.
+    """
+    return meltano_venv_dir(root) / "test-plugins"
+
+
+def install_plugins(meltano: Path, root: Path = PROJECT_ROOT) -> Path:
+    """``meltano install`` into ``plugin_folder`` (quick when nothing changed); returns it.
+
+    Raises:
+        MeltanoInstallError: when ``meltano install`` fails (its last lines are included).
+    """
+    folder = plugin_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_VARIABLES)}
+    env.update(
+        MELTANO_PROJECT_ROOT=str(root),
+        MELTANO_SYS_DIR_ROOT=str(folder),
+        MELTANO_DATABASE_URI=f"sqlite:///{folder / 'install.db'}",
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        NO_COLOR="1",
+    )
+    result = subprocess.run(
+        [str(meltano), "install"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    missing = [kind for kind in PLUGIN_KINDS if not (folder / kind).is_dir()]
+    if result.returncode != 0 or missing:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
+        raise MeltanoInstallError(f"meltano install failed (exit {result.returncode}):\n{tail}")
+    return folder
 
 
 def main() -> int:

@@ -8,19 +8,16 @@ database with the saved state, run and log folders, fulfillment store) is per te
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, meltano_venv_dir
+from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, install_plugins
 from tap_magento2.sandbox import MagentoSandbox
 from tests.meltano.meltano_project import (
-    PLUGIN_DIRS,
     REPO_ROOT,
     MeltanoProject,
-    clean_environ,
 )
 
 SANDBOX_ORDERS = 240
@@ -43,35 +40,11 @@ def meltano_python(meltano_executable: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def plugin_cache(meltano_executable: Path) -> Path:
-    """A Meltano system folder whose extractors/ and loaders/ hold the installed plugins.
-
-    ``meltano install`` runs from the repository root (``pip_url: -e .``) with its system
-    folder redirected here, so the developer's ``.meltano`` is never touched.
-    """
-    cache = meltano_venv_dir(REPO_ROOT) / "test-plugins"
-    cache.mkdir(parents=True, exist_ok=True)
-    env = clean_environ(
-        {
-            "MELTANO_PROJECT_ROOT": str(REPO_ROOT),
-            "MELTANO_SYS_DIR_ROOT": str(cache),
-            "MELTANO_DATABASE_URI": f"sqlite:///{cache / 'install.db'}",
-        }
-    )
-    result = subprocess.run(
-        [str(meltano_executable), "install"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
-        pytest.fail(f"meltano install failed:\n{tail}")
-    for name in PLUGIN_DIRS:
-        assert (cache / name).is_dir(), f"meltano install left no {name}/ in {cache}"
-    return cache
+    """A Meltano system folder whose extractors/ and loaders/ hold the installed plugins."""
+    try:
+        return install_plugins(meltano_executable, REPO_ROOT)
+    except MeltanoInstallError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
