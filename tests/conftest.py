@@ -1,13 +1,19 @@
-"""Shared pytest options. Fixtures live next to the tests that use them."""
+"""Shared pytest options, plus the sandbox and retry fixtures that several test packages use.
+
+Fixtures used by one package only stay in that package's conftest.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from tap_magento2.client import Magento2Stream
+from tap_magento2.retry import RetryPolicy
 from tap_magento2.sandbox import MagentoSandbox
 
 
@@ -26,8 +32,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_slow)
 
 
-# --- Magento sandbox fixtures (shared by every suite) ---------------------------------------------
+# --- Magento sandboxes ----------------------------------------------------------------------------
 SANDBOX_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def started_sandboxes(now: datetime | None) -> Iterator[Callable[..., MagentoSandbox]]:
+    """Yield a function that starts loopback sandboxes, ``now`` defaulting to *now*; all stop
+    on exit. ``None`` means the wall clock."""
+    with contextlib.ExitStack() as stack:
+
+        def start(**settings: Any) -> MagentoSandbox:
+            settings.setdefault("now", now)
+            return stack.enter_context(MagentoSandbox(**settings))
+
+        yield start
 
 
 @pytest.fixture
@@ -39,15 +58,45 @@ def sandbox() -> Iterator[MagentoSandbox]:
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[Callable[..., MagentoSandbox]]:
-    """Start sandboxes with custom settings (`now` defaults to SANDBOX_NOW); stopped at teardown."""
-    started: list[MagentoSandbox] = []
+    """Start sandboxes whose clock starts at SANDBOX_NOW, so data and bookmarks are repeatable."""
+    with started_sandboxes(SANDBOX_NOW) as start:
+        yield start
 
-    def make(**settings: Any) -> MagentoSandbox:
-        settings.setdefault("now", SANDBOX_NOW)
-        sb = MagentoSandbox(**settings).start()
-        started.append(sb)
-        return sb
 
-    yield make
-    for sb in started:
-        sb.stop()
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., MagentoSandbox]]:
+    """Start sandboxes on the wall clock (tap and perf tests that read "now" from the tap too)."""
+    with started_sandboxes(None) as start:
+        yield start
+
+
+def sandbox_config(sb: MagentoSandbox, **overrides: Any) -> dict[str, Any]:
+    """Tap settings pointing at a sandbox with a valid Bearer token; None values are left out."""
+    config: dict[str, Any] = {"store_url": sb.base_url, "access_token": sb.access_token}
+    config.update(overrides)
+    return {key: value for key, value in config.items() if value is not None}
+
+
+# --- Retries --------------------------------------------------------------------------------------
+#: Retries that wait milliseconds instead of seconds, so failure tests stay fast.
+FAST_RETRIES = RetryPolicy(max_tries=4, base_seconds=0.01, cap_seconds=5.0)
+
+
+def use_retry_policy(
+    monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str] | None = None
+) -> RetryPolicy:
+    """Give the streams FAST_RETRIES, or with *env* the policy those documented
+    ``TAP_MAGENTO2_RETRY_*`` variables build (what the CLI would use)."""
+    policy = FAST_RETRIES
+    if env is not None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        policy = RetryPolicy()
+    monkeypatch.setattr(Magento2Stream, "retry_policy", policy)
+    return policy
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> RetryPolicy:
+    """Make the streams retry after milliseconds."""
+    return use_retry_policy(monkeypatch)

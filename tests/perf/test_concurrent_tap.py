@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from tap_magento2.parallel import MIN_PAGES_TO_SPLIT, split_points
-from tests.tap.support import run_tap, sandbox_config
+from tests.conftest import sandbox_config
+from tests.tap.support import run_tap
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 ALL = ["pending", "processing", "holded", "complete", "canceled"]

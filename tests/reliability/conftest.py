@@ -1,4 +1,6 @@
-"""Fixtures for the reliability suite: sandboxes, the real CLIs as subprocesses, secrets.
+"""Fixtures for the reliability suite: the real CLIs as subprocesses, retries, secrets.
+
+Sandboxes come from ``sandbox_factory`` in ``tests/conftest.py`` (clock at SANDBOX_NOW).
 
 Every server here listens on 127.0.0.1 only. Retry waits are shortened through the
 documented ``TAP_MAGENTO2_RETRY_*`` environment variables, never by patching privates.
@@ -11,24 +13,21 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tap_magento2.client import Magento2Stream
 from tap_magento2.retry import ENV_BASE_SECONDS, ENV_CAP_SECONDS, ENV_MAX_TRIES, RetryPolicy
-from tap_magento2.sandbox import MagentoSandbox
-from tests.conftest import SANDBOX_NOW
+from tests.conftest import use_retry_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TAP = str(BIN / "tap-magento2")
 TARGET = str(BIN / "target-dropstream")
 DROPSTREAM = str(BIN / "dropstream")
-NOW = SANDBOX_NOW
 MAX_TRIES = 4
 #: Environment that makes every retry wait milliseconds (4 attempts, waits <= 0.2 s).
 FAST_RETRY_ENV = {ENV_MAX_TRIES: str(MAX_TRIES), ENV_BASE_SECONDS: "0.01", ENV_CAP_SECONDS: "0.2"}
@@ -98,36 +97,11 @@ def write_json(path: Path, value: Any) -> Path:
 
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> RetryPolicy:
-    """In-process runs: the streams' policy built from the documented environment variables."""
-    for name, value in FAST_RETRY_ENV.items():
-        monkeypatch.setenv(name, value)
-    policy = RetryPolicy()
+    """Overrides the shared one: in-process runs use the policy the documented environment
+    variables build, so they retry exactly like the CLI subprocesses here."""
+    policy = use_retry_policy(monkeypatch, env=FAST_RETRY_ENV)
     assert (policy.max_tries, policy.base_seconds, policy.cap_seconds) == (MAX_TRIES, 0.01, 0.2)
-    monkeypatch.setattr(Magento2Stream, "retry_policy", policy)
     return policy
-
-
-@pytest.fixture
-def make_sandbox() -> Iterator[Callable[..., MagentoSandbox]]:
-    """Start sandboxes (``now`` defaults to the suite's fixed instant); stopped at teardown."""
-    started: list[MagentoSandbox] = []
-
-    def make(**settings: Any) -> MagentoSandbox:
-        settings.setdefault("now", NOW)
-        sb = MagentoSandbox(**settings).start()
-        started.append(sb)
-        return sb
-
-    yield make
-    for sb in started:
-        sb.stop()
-
-
-def tap_config(sb: MagentoSandbox, **overrides: Any) -> dict[str, Any]:
-    """Tap settings for a sandbox (Bearer token); None values are left out."""
-    config: dict[str, Any] = {"store_url": sb.base_url, "access_token": sb.access_token}
-    config.update(overrides)
-    return {k: v for k, v in config.items() if v is not None}
 
 
 def order_ids(records: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -299,9 +299,9 @@ TAP_BAD = {
 
 @pytest.mark.parametrize("name", list(TAP_BAD))
 def test_bad_tap_setting_fails_before_any_request(
-    make_sandbox: Any, tmp_path: Path, name: str
+    sandbox_factory: Any, tmp_path: Path, name: str
 ) -> None:
-    sb = make_sandbox(order_count=5)
+    sb = sandbox_factory(order_count=5)
     change, setting = TAP_BAD[name]
     config = {"store_url": sb.base_url, "access_token": sb.access_token, **change}
     run = run_cli([TAP, "--config", str(write_json(tmp_path / "tap.json", config))])
@@ -360,8 +360,8 @@ def test_plain_http_is_accepted_when_the_user_says_so(tmp_path: Path) -> None:
     assert settings_.allow_insecure_http is True
 
 
-def test_bad_retry_environment_variable_is_named(make_sandbox: Any, tmp_path: Path) -> None:
-    sb = make_sandbox(order_count=5)
+def test_bad_retry_environment_variable_is_named(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb = sandbox_factory(order_count=5)
     config = write_json(tmp_path / "tap.json", {"store_url": sb.base_url, "access_token": "t"})
     run = run_cli([TAP, "--config", str(config)], env={"TAP_MAGENTO2_RETRY_MAX_TRIES": "zero"})
     assert run.returncode != 0

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.reliability.conftest import TARGET, clean_env, run_cli, tap_config, write_json
+from tests.conftest import sandbox_config
+from tests.reliability.conftest import TARGET, clean_env, run_cli, write_json
 from tests.tap.support import run_tap
 from tests.target.conftest import dump_store, pg_database_url  # noqa: F401 (fixture)
 
@@ -45,9 +46,9 @@ def reset_postgres(url: str) -> None:
 
 
 @pytest.fixture
-def singer_input(make_sandbox: Any) -> tuple[str, str, str]:
-    sb = make_sandbox(order_count=900, seed=41)
-    run = run_tap(tap_config(sb, store_url=sb.base_url))
+def singer_input(sandbox_factory: Any) -> tuple[str, str, str]:
+    sb = sandbox_factory(order_count=900, seed=41)
+    run = run_tap(sandbox_config(sb, store_url=sb.base_url))
     return split_overlapping(run.messages)
 
 

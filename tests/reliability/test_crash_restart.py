@@ -30,7 +30,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tap_magento2.sandbox import MagentoSandbox
-from tests.reliability.conftest import DROPSTREAM, NOW, TARGET, clean_env, run_cli, write_json
+from tests.conftest import SANDBOX_NOW
+from tests.reliability.conftest import DROPSTREAM, TARGET, clean_env, run_cli, write_json
 from tests.target.conftest import dump_store
 
 KILLS = int(os.environ.get("RELIABILITY_KILLS", "3"))
@@ -180,7 +181,7 @@ def kill_and_resume(
 
 def check_kill_and_resume(tmp_path: Path, kills: int, order_count: int, seed: int) -> None:
     rng = random.Random(seed)
-    with MagentoSandbox(order_count=order_count, seed=seed, now=NOW) as sb:
+    with MagentoSandbox(order_count=order_count, seed=seed, now=SANDBOX_NOW) as sb:
         reference, crashed, committed = kill_and_resume(tmp_path, sb, kills, rng)
         expected = {o["entity_id"] for o in sb.data.matching(statuses=["processing"])}
     orders = reference["fulfillment_orders"]
@@ -252,7 +253,7 @@ def posts_seen(sb: MagentoSandbox) -> int:
 def check_notify_kills(tmp_path: Path, kills: int, seed: int) -> None:
     rng = random.Random(seed)
     database_url = f"sqlite:///{tmp_path / 'store.db'}"
-    with MagentoSandbox(order_count=500, seed=seed, now=NOW) as sb:
+    with MagentoSandbox(order_count=500, seed=seed, now=SANDBOX_NOW) as sb:
         count = load_and_record_shipments(sb, tmp_path, database_url, 120)
         assert count >= 100
         config = write_json(

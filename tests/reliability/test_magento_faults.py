@@ -25,12 +25,12 @@ from tap_magento2.client import Magento2Stream
 from tap_magento2.retry import RetryPolicy
 from tap_magento2.sandbox import MagentoSandbox, RequestInfo
 from tap_magento2.tap import TapMagento2
+from tests.conftest import sandbox_config
 from tests.reliability.conftest import (
     MAX_TRIES,
     TAP,
     order_ids,
     run_cli,
-    tap_config,
     write_json,
 )
 
@@ -156,12 +156,12 @@ def assert_states_are_safe(sb: MagentoSandbox, messages: list[dict[str, Any]]) -
 
 @pytest.mark.parametrize("name", list(TRANSIENT))
 def test_transient_fault_mid_sync_is_retried_and_the_sync_completes(
-    make_sandbox: Any, fast_retries: RetryPolicy, name: str
+    sandbox_factory: Any, fast_retries: RetryPolicy, name: str
 ) -> None:
     fault, logged_status = TRANSIENT[name]
-    sb = make_sandbox(order_count=150, seed=5)
+    sb = sandbox_factory(order_count=150, seed=5)
     fault_from_request(sb, 2, times=2, **fault)
-    messages, error = run_in_process(tap_config(sb, page_size=10))
+    messages, error = run_in_process(sandbox_config(sb, page_size=10))
     assert error is None, error
     expected = order_ids(sb.data.matching(statuses=["processing"]))
     assert order_ids(records_of(messages)) == expected  # all, once, in order
@@ -175,27 +175,27 @@ def test_transient_fault_mid_sync_is_retried_and_the_sync_completes(
 
 @pytest.mark.parametrize("kind", ["timeout", "stall_body"])
 def test_read_timeouts_are_retried_and_the_sync_completes(
-    make_sandbox: Any,
+    sandbox_factory: Any,
     fast_retries: RetryPolicy,
     monkeypatch: pytest.MonkeyPatch,
     kind: str,
 ) -> None:
     """A real read timeout: no answer at all, or headers and half a body, then silence."""
     monkeypatch.setattr(Magento2Stream, "request_timeout_seconds", 0.4)
-    sb = make_sandbox(order_count=80, seed=2)
+    sb = sandbox_factory(order_count=80, seed=2)
     fault_from_request(sb, 2, times=1, kind=kind, delay=3)
-    messages, error = run_in_process(tap_config(sb, page_size=10))
+    messages, error = run_in_process(sandbox_config(sb, page_size=10))
     assert error is None, error
     assert order_ids(records_of(messages)) == order_ids(sb.data.matching(statuses=["processing"]))
 
 
 def test_lasting_read_timeout_fails_naming_the_endpoint(
-    make_sandbox: Any, fast_retries: RetryPolicy, monkeypatch: pytest.MonkeyPatch
+    sandbox_factory: Any, fast_retries: RetryPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Magento2Stream, "request_timeout_seconds", 0.3)
-    sb = make_sandbox(order_count=30, seed=2)
+    sb = sandbox_factory(order_count=30, seed=2)
     sb.faults.add(path=ORDERS, kind="stall_body", times=100, delay=2)
-    messages, error = run_in_process(tap_config(sb))
+    messages, error = run_in_process(sandbox_config(sb))
     assert isinstance(error, FatalAPIError)
     assert "GET /rest/V1/orders" in str(error)
     assert f"after {MAX_TRIES} attempts" in str(error)
@@ -204,12 +204,12 @@ def test_lasting_read_timeout_fails_naming_the_endpoint(
 
 @pytest.mark.parametrize("name", list(LASTING))
 def test_lasting_fault_mid_sync_fails_loudly_and_states_stay_safe(
-    make_sandbox: Any, fast_retries: RetryPolicy, name: str
+    sandbox_factory: Any, fast_retries: RetryPolicy, name: str
 ) -> None:
     fault, phrases = LASTING[name]
-    sb = make_sandbox(order_count=150, seed=5)
+    sb = sandbox_factory(order_count=150, seed=5)
     fault_from_request(sb, 3, times=1000, **fault)
-    messages, error = run_in_process(tap_config(sb, page_size=10, max_concurrent_requests=1))
+    messages, error = run_in_process(sandbox_config(sb, page_size=10, max_concurrent_requests=1))
     assert isinstance(error, FatalAPIError), error
     message = str(error)
     assert "GET /rest/V1/orders" in message
@@ -225,12 +225,12 @@ def test_lasting_fault_mid_sync_fails_loudly_and_states_stay_safe(
 
 @pytest.mark.parametrize("name", list(WRONG))
 def test_wrong_answers_fail_at_once_with_magentos_words(
-    make_sandbox: Any, fast_retries: RetryPolicy, name: str
+    sandbox_factory: Any, fast_retries: RetryPolicy, name: str
 ) -> None:
     fault, phrases = WRONG[name]
-    sb = make_sandbox(order_count=40, seed=5)
+    sb = sandbox_factory(order_count=40, seed=5)
     sb.faults.add(path=ORDERS, times=1000, **fault)
-    messages, error = run_in_process(tap_config(sb))
+    messages, error = run_in_process(sandbox_config(sb))
     assert isinstance(error, FatalAPIError), error
     for phrase in phrases:
         assert phrase in str(error)
@@ -241,20 +241,20 @@ def test_wrong_answers_fail_at_once_with_magentos_words(
 
 
 def test_retries_back_off_with_jitter_and_stop_within_the_bound(
-    make_sandbox: Any, monkeypatch: pytest.MonkeyPatch
+    sandbox_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TAP_MAGENTO2_RETRY_MAX_TRIES", "5")
     monkeypatch.setenv("TAP_MAGENTO2_RETRY_BASE_SECONDS", "0.1")
     monkeypatch.setenv("TAP_MAGENTO2_RETRY_CAP_SECONDS", "0.5")
     policy = RetryPolicy()
     monkeypatch.setattr(Magento2Stream, "retry_policy", policy)
-    sb = make_sandbox(order_count=20, seed=1)
+    sb = sandbox_factory(order_count=20, seed=1)
     # Retry-After asks for an hour: the cap still bounds every wait.
     sb.faults.add(path=ORDERS, status=503, body=INTERNAL, headers={"Retry-After": "3600"}, times=99)
     arrivals: list[float] = []
     sb.on_request(lambda info: arrivals.append(time.monotonic()) if info.route == ORDERS else None)
     started = time.monotonic()
-    _, error = run_in_process(tap_config(sb))
+    _, error = run_in_process(sandbox_config(sb))
     elapsed = time.monotonic() - started
     assert isinstance(error, FatalAPIError)
     assert "HTTP 503" in str(error)
@@ -270,7 +270,7 @@ def test_retries_back_off_with_jitter_and_stop_within_the_bound(
     sb.faults.clear()
     sb.faults.add(path=ORDERS, status=502, times=99)
     arrivals.clear()
-    run_in_process(tap_config(sb))
+    run_in_process(sandbox_config(sb))
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     for attempt, gap in enumerate(gaps, start=1):
         nominal = 0.1 * 2 ** (attempt - 1)
@@ -279,10 +279,10 @@ def test_retries_back_off_with_jitter_and_stop_within_the_bound(
 
 @pytest.mark.parametrize("name", ["503-maintenance-html", "504-gateway-html", "connection-reset"])
 def test_the_targets_magento_client_retries_the_same_faults(
-    make_sandbox: Any, monkeypatch: pytest.MonkeyPatch, name: str
+    sandbox_factory: Any, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     fault, _ = TRANSIENT[name]
-    sb = make_sandbox(order_count=30, seed=5)
+    sb = sandbox_factory(order_count=30, seed=5)
     monkeypatch.setenv("TAP_MAGENTO2_RETRY_BASE_SECONDS", "0.01")
     client = MagentoClient(sb.base_url, sb.access_token)
     assert client.retry_policy.base_seconds == 0.01  # env var read by the policy
@@ -300,7 +300,7 @@ def test_the_targets_magento_client_retries_the_same_faults(
 
 
 def test_orders_updated_and_added_during_the_sync_are_all_emitted(
-    make_sandbox: Any, fast_retries: RetryPolicy
+    sandbox_factory: Any, fast_retries: RetryPolicy
 ) -> None:
     """Guarantee: a run plus one follow-up run started after Magento's clock has moved past
     the last change emit every order that matches at the end, in its latest version.
@@ -308,7 +308,7 @@ def test_orders_updated_and_added_during_the_sync_are_all_emitted(
     The tap reads only seconds of Magento's clock that have ended, so an order changed in
     the second the run ends is left to the follow-up run (its bookmark stays before it).
     """
-    sb = make_sandbox(order_count=800, seed=11)
+    sb = sandbox_factory(order_count=800, seed=11)
     rng = random.Random(3)
     changes = {"requests": 0}
     ids = list(sb.data.orders)
@@ -324,12 +324,12 @@ def test_orders_updated_and_added_during_the_sync_are_all_emitted(
         sb.clock.advance(rng.choice([0, 1, 1, 2]))  # Magento's clock moves on
 
     sb.on_request(mutate)
-    first, error = run_in_process(tap_config(sb, page_size=25))
+    first, error = run_in_process(sandbox_config(sb, page_size=25))
     assert error is None, error
     assert changes["requests"] >= 10  # the data really moved under the sync
     sb.clock.advance(2)  # as real time passes before the next scheduled run
     state = next(m["value"] for m in reversed(first) if m["type"] == "STATE")
-    second, error = run_in_process(tap_config(sb, page_size=25), state=state)
+    second, error = run_in_process(sandbox_config(sb, page_size=25), state=state)
     assert error is None, error
 
     latest: dict[int, str] = {}
@@ -347,10 +347,12 @@ def test_orders_updated_and_added_during_the_sync_are_all_emitted(
 # Through the real CLI -----------------------------------------------------------------
 
 
-def test_cli_survives_every_transient_fault_in_one_run(make_sandbox: Any, tmp_path: Path) -> None:
+def test_cli_survives_every_transient_fault_in_one_run(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
     """One real ``tap-magento2`` run meets each transient fault once, mid-sync, and ends
     with exit 0 and every order."""
-    sb = make_sandbox(order_count=400, seed=7)
+    sb = sandbox_factory(order_count=400, seed=7)
     pending = [fault for fault, _ in TRANSIENT.values()]
     seen = 0
 
@@ -362,7 +364,7 @@ def test_cli_survives_every_transient_fault_in_one_run(make_sandbox: Any, tmp_pa
                 sb.faults.add(path=ORDERS, times=1, **pending.pop(0))
 
     sb.on_request(every_other_request)
-    config = write_json(tmp_path / "tap.json", tap_config(sb, page_size=10))
+    config = write_json(tmp_path / "tap.json", sandbox_config(sb, page_size=10))
     run = run_cli([TAP, "--config", str(config)])
     assert run.returncode == 0, run.stderr[-2000:]
     assert not pending  # every fault was served
@@ -372,13 +374,13 @@ def test_cli_survives_every_transient_fault_in_one_run(make_sandbox: Any, tmp_pa
 
 @pytest.mark.parametrize("name", [*LASTING, *WRONG])
 def test_cli_exits_non_zero_naming_endpoint_status_and_message(
-    make_sandbox: Any, tmp_path: Path, name: str
+    sandbox_factory: Any, tmp_path: Path, name: str
 ) -> None:
     fault, phrases = LASTING.get(name) or WRONG[name]
-    sb = make_sandbox(order_count=120, seed=5)
+    sb = sandbox_factory(order_count=120, seed=5)
     fault_from_request(sb, 2, times=1000, **fault)
     config = write_json(
-        tmp_path / "tap.json", tap_config(sb, page_size=10, max_concurrent_requests=1)
+        tmp_path / "tap.json", sandbox_config(sb, page_size=10, max_concurrent_requests=1)
     )
     run = run_cli([TAP, "--config", str(config)])
     assert run.returncode != 0

@@ -22,6 +22,7 @@ from tap_magento2.api import MagentoAPIError, MagentoClient
 from tap_magento2.sandbox import MagentoSandbox
 from tap_magento2.sandbox.server import SandboxApp, SandboxHTTPServer, serve_in_background
 from target_dropstream.settings import TargetSettings
+from tests.conftest import sandbox_config
 from tests.reliability.conftest import (
     DROPSTREAM,
     TAP,
@@ -29,7 +30,6 @@ from tests.reliability.conftest import (
     openssl,
     order_ids,
     run_cli,
-    tap_config,
     write_json,
 )
 from tests.target.conftest import PG_SERVER_URL, _pg_available
@@ -72,10 +72,10 @@ def every_row_as_text(url: str) -> str:
 
 
 def test_no_secret_in_any_output_log_state_or_row_with_debug_logging(
-    make_sandbox: Any, tmp_path: Path, pg_url_with_password: tuple[str, str]
+    sandbox_factory: Any, tmp_path: Path, pg_url_with_password: tuple[str, str]
 ) -> None:
     database_url, db_password = pg_url_with_password
-    sb = make_sandbox(order_count=120, seed=9, bearer_enabled=False)  # OAuth 1.0a only
+    sb = sandbox_factory(order_count=120, seed=9, bearer_enabled=False)  # OAuth 1.0a only
     creds = sb.oauth
     secret_values = {
         "access token": creds.access_token,
@@ -84,7 +84,7 @@ def test_no_secret_in_any_output_log_state_or_row_with_debug_logging(
         "database password": db_password,
     }
     debug = {"LOGLEVEL": "DEBUG"}
-    tap_settings = tap_config(
+    tap_settings = sandbox_config(
         sb,
         access_token=creds.access_token,
         consumer_key=creds.consumer_key,
@@ -174,9 +174,9 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def https_store(make_sandbox: Any, tmp_path: Path) -> Iterator[HttpsStore]:
+def https_store(sandbox_factory: Any, tmp_path: Path) -> Iterator[HttpsStore]:
     """The sandbox's data served over HTTPS with a self-signed certificate."""
-    sb = make_sandbox(order_count=60, seed=4)
+    sb = sandbox_factory(order_count=60, seed=4)
     cert, key = self_signed_certificate(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -193,7 +193,7 @@ def https_store(make_sandbox: Any, tmp_path: Path) -> Iterator[HttpsStore]:
 def test_tap_refuses_a_self_signed_store_and_says_how_to_trust_it(
     https_store: HttpsStore, tmp_path: Path
 ) -> None:
-    config = tap_config(https_store.sandbox, store_url=https_store.url)
+    config = sandbox_config(https_store.sandbox, store_url=https_store.url)
     run = run_cli([TAP, "--config", str(write_json(tmp_path / "tap.json", config))])
     assert run.returncode != 0
     last = run.stderr.strip().splitlines()[-1]
@@ -205,7 +205,7 @@ def test_tap_refuses_a_self_signed_store_and_says_how_to_trust_it(
 
 
 def test_tap_trusts_the_store_through_ca_bundle(https_store: HttpsStore, tmp_path: Path) -> None:
-    config = tap_config(
+    config = sandbox_config(
         https_store.sandbox, store_url=https_store.url, ca_bundle=str(https_store.cert)
     )
     run = run_cli([TAP, "--config", str(write_json(tmp_path / "tap.json", config))])
@@ -262,11 +262,11 @@ def listening_addresses(port: int) -> set[str]:
 
 
 def test_sandbox_and_https_server_listen_on_loopback_only(
-    make_sandbox: Any, https_store: HttpsStore
+    sandbox_factory: Any, https_store: HttpsStore
 ) -> None:
     if not Path("/proc/net/tcp").exists():
         pytest.skip("needs /proc/net/tcp")
-    sb = make_sandbox(order_count=5)
+    sb = sandbox_factory(order_count=5)
     https_port = int(https_store.url.rsplit(":", 1)[1])
     for port in (sb.port, https_port):
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else

@@ -1,4 +1,4 @@
-"""Helpers for the tap tests: canned responses, sandbox settings, running the tap in-process."""
+"""Helpers for the tap tests: canned responses and running the tap in-process."""
 
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ from typing import Any
 
 import requests
 
-from tap_magento2.retry import RetryPolicy
 from tap_magento2.tap import TapMagento2
-
-#: Retries that wait milliseconds instead of seconds, so failure tests stay fast.
-FAST_RETRIES = RetryPolicy(max_tries=4, base_seconds=0.01, cap_seconds=5.0)
 
 
 def make_response(
@@ -73,10 +69,3 @@ def run_tap(
     with contextlib.redirect_stdout(out):
         tap.sync_all()
     return TapRun([json.loads(line) for line in out.getvalue().splitlines() if line.strip()])
-
-
-def sandbox_config(sb: Any, **overrides: Any) -> dict[str, Any]:
-    """Tap settings pointing at a sandbox with a valid Bearer token."""
-    config: dict[str, Any] = {"store_url": sb.base_url, "access_token": sb.access_token}
-    config.update(overrides)
-    return {key: value for key, value in config.items() if value is not None}

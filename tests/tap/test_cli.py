@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.tap.support import sandbox_config
+from tests.conftest import sandbox_config
 
 EXECUTABLE = Path(sys.executable).with_name("tap-magento2")
 

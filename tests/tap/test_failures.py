@@ -12,7 +12,8 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_magento2.client import Magento2Stream
 from tap_magento2.errors import BEARER_SETTING
-from tests.tap.support import run_tap, sandbox_config
+from tests.conftest import sandbox_config
+from tests.tap.support import run_tap
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

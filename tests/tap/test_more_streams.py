@@ -24,7 +24,8 @@ from tap_magento2.sandbox.sales_documents import (
 )
 from tap_magento2.tap import TapMagento2
 from tap_magento2.timestamps import magento_to_rfc3339
-from tests.tap.support import run_tap, sandbox_config
+from tests.conftest import sandbox_config
+from tests.tap.support import run_tap
 from tests.tap.test_cli import tap_command
 
 Truth = Callable[[Any], list[dict[str, Any]]]

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.tap.support import run_tap, sandbox_config
+from tests.conftest import sandbox_config
+from tests.tap.support import run_tap
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

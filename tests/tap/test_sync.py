@@ -11,7 +11,8 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_magento2.timestamps import convert_timestamps
-from tests.tap.support import run_tap, sandbox_config
+from tests.conftest import sandbox_config
+from tests.tap.support import run_tap
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
