@@ -1,181 +1,235 @@
 """One pass per record: Magento timestamps to RFC 3339 and singer-sdk's type conformance.
 
-singer-sdk conforms every record to the stream schema (drop properties the schema does not
-allow, NaN/Infinity to null, non-boolean values of boolean-only properties to booleans),
-re-reading the schema for each of the hundreds of values in an order. ``RecordConformer``
-reads the schema once, into a tree of per-property rules, and applies the same rules in
-the same walk that converts the timestamps, so the stream can turn the SDK's own pass off.
-The result is the SDK's result (``tests/perf`` compares both on every sandbox order and on
-generated records).
+singer-sdk conforms every record to the stream schema before writing it, re-reading the
+schema for each of the hundreds of values in an order. ``RecordConformer`` reads the schema
+once, into a tree of per-property rules, and applies them in the same walk that converts
+the timestamps, so the stream can turn the SDK's own pass off. The rules are the SDK's
+(``TypeConformanceLevel.RECURSIVE``), written here so that no private SDK helper is needed:
+
+* A property the object's schema does not list is dropped and reported as unmapped (its
+  dotted path), unless the schema sets ``additionalProperties``; then it is kept unchanged.
+* An object whose schema has ``type`` ``object`` and lists ``properties`` is conformed by
+  these rules, recursively; an object without listed properties is kept unchanged.
+* An array whose schema has ``type`` ``array`` (directly, in any ``anyOf`` option or in
+  every ``allOf`` option) and one ``items`` schema has each element conformed to ``items``
+  (objects as above, reported under the array's own path); other arrays are kept.
+* NaN and infinite floats and decimals become null.
+* Under a boolean-only property (``boolean`` or ``[boolean, null]``) any other value that
+  is not null becomes a boolean: ``value != 0``, so 0 and False are false and everything
+  else (strings, objects, arrays) is true. Floats and decimals are left alone.
+* Python values JSON lacks: datetime to ISO 8601 with microseconds (naive means UTC), date
+  and time to ISO 8601, timedelta to the moment that long after the Unix epoch, bytes to
+  hex (or, if the schema allows ``boolean`` anywhere, to ``bytes != b"\\x00"``).
+
+Where the SDK raises instead (an array under a property schema without ``type``; a
+non-empty object in an array whose ``items`` is an object schema listing no properties),
+the value is kept unchanged. ``tests/perf/test_equivalence.py`` compares the result with the
+SDK's on every sandbox order and on edge cases for each rule.
 """
 
 from __future__ import annotations
 
 import datetime
-import decimal
 import math
 from collections.abc import Callable
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from singer_sdk.helpers._typing import (
-    _conform_primitive_property,
-    _conform_record_data_types,
-    _is_exclusive_boolean_type,
-    is_object_type,
-    is_uniform_list,
+from tap_magento2.timestamps import (
+    _MAGENTO_TIMESTAMP,
+    convert_timestamps,
+    is_timestamp_key,
+    magento_to_rfc3339,
 )
-from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_magento2.timestamps import _MAGENTO_TIMESTAMP, convert_timestamps, magento_to_rfc3339
-
-_JSON_SCALARS = (str, int, type(None))
-_SDK_CONVERTS = (
-    datetime.datetime,
-    datetime.date,
-    datetime.timedelta,
-    datetime.time,
-    bytes,
-)
+#: Conforms one value; appends the paths of the properties it drops to the list.
+Rule = Callable[[Any, list[str]], Any]
 
 #: Orders, their items and addresses share a handful of distinct timestamps.
 _rfc3339 = lru_cache(maxsize=4096)(magento_to_rfc3339)
 
+#: Types whose values no rule changes unless the key is a timestamp or boolean-only key
+#: (finite decimals too, but ``_Object.apply`` tells those apart from the others).
+_PLAIN = frozenset({str, int, bool, type(None)})
+_ABSENT = object()
 
-def _timestamp(key: str, value: Any) -> Any:
-    """``convert_timestamps``'s rule for one value under ``key`` (scalars only)."""
-    if key.endswith("_at") and isinstance(value, str) and _MAGENTO_TIMESTAMP.match(value):
-        return _rfc3339(value)
-    return value
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
-def _primitive(value: Any, boolean_only: bool, schema: dict[str, Any]) -> Any:
-    """singer-sdk's ``_conform_primitive_property`` for JSON values."""
-    if isinstance(value, _SDK_CONVERTS):
-        return _conform_primitive_property(value, schema)
-    if isinstance(value, float | decimal.Decimal):
+# What the SDK reads from a property's schema.
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    """The type names of a schema's ``type`` keyword (none when it has no ``type``)."""
+    declared = schema.get("type", [])
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+def _is_boolean_only(schema: dict[str, Any]) -> bool:
+    types = _types(schema)
+    return types == ["boolean"] or set(types) == {"boolean", "null"}
+
+
+def _allows_boolean(schema: dict[str, Any]) -> bool:
+    """``boolean`` is in ``type``, or in the ``type`` of one of the ``anyOf`` options."""
+    options = schema.get("anyOf", [schema])
+    return any(isinstance(o, dict) and "boolean" in _types(o) for o in options)
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    """``object`` is in ``type`` (the SDK does not look into ``anyOf`` options for it)."""
+    return "anyOf" not in schema and "object" in _types(schema)
+
+
+def _is_array(schema: dict[str, Any]) -> bool:
+    if "anyOf" in schema:
+        return any(_is_array(option) for option in schema["anyOf"])
+    if "allOf" in schema:
+        return all(_is_array(option) for option in schema["allOf"])
+    return "array" in _types(schema)
+
+
+def _has_one_items_schema(schema: dict[str, Any]) -> bool:
+    return (
+        _is_array(schema) and isinstance(schema.get("items"), dict) and "prefixItems" not in schema
+    )
+
+
+# Values.
+
+
+def _timestamp(value: str) -> str:
+    """A string under a ``*_at`` key, in RFC 3339 if it is a Magento timestamp."""
+    return _rfc3339(value) if _MAGENTO_TIMESTAMP.match(value) else value
+
+
+def _scalar(value: Any, boolean_only: bool, allows_boolean: bool) -> Any:
+    """A value that is not a string, object or array, as the SDK writes it."""
+    if isinstance(value, float | Decimal):
         return None if math.isnan(value) or math.isinf(value) else value
-    if boolean_only:
-        return None if value is None else value != 0
+    if isinstance(value, datetime.datetime):
+        moment = value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
+        return moment.isoformat(timespec="microseconds")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return (_EPOCH + value).isoformat()
+    if isinstance(value, bytes):
+        return value != b"\x00" if allows_boolean else value.hex()
+    if boolean_only and value is not None:
+        return value != 0
     return value
 
 
-#: Values the SDK's conformance never changes unless their property is boolean-only.
-_PLAIN = frozenset({str, int, bool, type(None), decimal.Decimal})
+def _rule(schema: dict[str, Any], path: str, *, timestamps: bool, element: bool) -> Rule:
+    """How a value under ``schema`` (at ``path``) is conformed, decided once.
+
+    ``timestamps``: the value's key ends in ``_at``, so a Magento timestamp string there is
+    converted. ``element``: the value is an array's element; the SDK walks objects there
+    but not arrays, and ``convert_timestamps`` converts no string there.
+    """
+    boolean_only = _is_boolean_only(schema)
+    allows_boolean = _allows_boolean(schema)
+    node = _Object(schema, path) if _is_object(schema) and "properties" in schema else None
+    items = None
+    if not element and _has_one_items_schema(schema):
+        items = _rule(schema["items"], path, timestamps=False, element=True)
+
+    def conform(value: Any, unmapped: list[str]) -> Any:
+        if isinstance(value, str):
+            if timestamps:
+                value = _timestamp(value)
+        elif isinstance(value, dict):
+            if node is not None:
+                return node.apply(value, unmapped)
+            value = convert_timestamps(value)
+        elif isinstance(value, list):
+            if items is not None:
+                return [items(item, unmapped) for item in value]
+            value = convert_timestamps(value)
+        else:
+            return _scalar(value, boolean_only, allows_boolean)
+        return True if boolean_only and value is not None else value
+
+    return conform
 
 
-class _Node:
-    """The rules of one object schema: what to do with each property."""
+class _Object:
+    """The rules of one object schema at one place in the record."""
 
-    __slots__ = ("additional", "fix", "known", "rules")
+    __slots__ = ("keep_unlisted", "listed", "prefix", "rules", "touch")
 
-    def __init__(self, schema: dict[str, Any]) -> None:
-        self.additional = bool(schema.get("additionalProperties"))
-        props: dict[str, Any] = schema["properties"]
-        self.rules: dict[str, Callable[[str, Any, list[str], str], Any]] = {
-            name: _rule(prop) for name, prop in props.items()
+    def __init__(self, schema: dict[str, Any], path: str | None) -> None:
+        properties: dict[str, Any] = schema["properties"]
+        #: Put before a key to give its path (the SDK's dotted path; none at the root).
+        self.prefix = "" if path is None else f"{path}."
+        self.keep_unlisted = bool(schema.get("additionalProperties"))
+        self.listed = frozenset(properties)
+        self.rules: dict[str, Rule] = {
+            name: _rule(prop, self.prefix + name, timestamps=is_timestamp_key(name), element=False)
+            for name, prop in properties.items()
         }
-        self.known = frozenset(props)
-        # Scalars under these keys may change (timestamps, boolean-only properties).
-        self.fix = tuple(
-            name
-            for name, prop in props.items()
-            if name.endswith("_at") or _is_exclusive_boolean_type(prop)
+        #: Keys whose strings, integers, booleans or nulls may change.
+        self.touch = tuple(
+            (name, self.rules[name])
+            for name, prop in properties.items()
+            if is_timestamp_key(name) or _is_boolean_only(prop)
         )
 
-    def apply(self, obj: dict[str, Any], unmapped: list[str], parent: str | None) -> dict:
-        # Copy, then touch only what can change: scalars under timestamp or boolean-only
-        # keys, containers (walked by their own rules) and keys the schema does not know.
+    def apply(self, obj: dict[str, Any], unmapped: list[str]) -> dict[str, Any]:
+        all_listed = self.listed.issuperset(obj)
+        if not all_listed and not self.keep_unlisted:
+            return self._apply_in_order(obj, unmapped)
+        # Copy, then rewrite only what can change: plain values under the keys in
+        # ``touch``; objects, arrays, floats, NaN or infinite decimals and values of other
+        # types under any key; unlisted keys.
         out = dict(obj)
+        get = obj.get
+        for key, rule in self.touch:
+            value = get(key, _ABSENT)
+            if type(value) in _PLAIN:
+                out[key] = rule(value, unmapped)
         rules = self.rules
-        for key in self.fix:
-            if key in out and type(out[key]) in _PLAIN:
-                out[key] = rules[key](key, out[key], unmapped, _path(parent, key))
-        extra = obj.keys() - self.known
-        for key in [k for k, v in obj.items() if type(v) not in _PLAIN]:
-            if key not in extra:
-                out[key] = rules[key](key, obj[key], unmapped, _path(parent, key))
-        if extra:
-            for key in [k for k in obj if k in extra]:
-                value = obj[key]
-                if not self.additional:
-                    del out[key]
-                    unmapped.append(_path(parent, key))
-                elif isinstance(value, dict | list):
-                    out[key] = convert_timestamps(value)
-                else:
-                    out[key] = _timestamp(key, value)
+        for key in [
+            k
+            for k, v in obj.items()
+            if type(v) not in _PLAIN and (type(v) is not Decimal or not v.is_finite())
+        ]:
+            rule = rules.get(key)
+            if rule is not None:
+                out[key] = rule(obj[key], unmapped)
+        if not all_listed:
+            for key in obj.keys() - self.listed:
+                out[key] = _unlisted(key, obj[key])
+        return out
+
+    def _apply_in_order(self, obj: dict[str, Any], unmapped: list[str]) -> dict[str, Any]:
+        """Drop unlisted keys, key by key, so paths are reported in the SDK's order."""
+        out = {}
+        for key, value in obj.items():
+            rule = self.rules.get(key)
+            if rule is None:
+                unmapped.append(self.prefix + key)
+            else:
+                out[key] = rule(value, unmapped)
         return out
 
 
-def _path(parent: str | None, key: str) -> str:
-    return key if parent is None else f"{parent}.{key}"
-
-
-def _rule(schema: dict[str, Any]) -> Callable[[str, Any, list[str], str], Any]:
-    """The conformance of one property, decided once from its schema."""
-    boolean_only = _is_exclusive_boolean_type(schema)
-    as_list = is_uniform_list(schema)
-    as_object = is_object_type(schema) and "properties" in schema
-    node = _Node(schema) if as_object else None
-    item_rule = _item_rule(schema["items"]) if as_list else None
-
-    def rule(key: str, value: Any, unmapped: list[str], path: str) -> Any:
-        if type(value) is str:
-            value = _timestamp(key, value)
-            return (None if value is None else True) if boolean_only else value
-        if isinstance(value, list):
-            if item_rule is not None:
-                return [item_rule(key, item, unmapped, path) for item in value]
-            return _primitive(convert_timestamps(value), boolean_only, schema)
-        if isinstance(value, dict):
-            if node is not None:
-                return node.apply(value, unmapped, path)
-            return _primitive(convert_timestamps(value), boolean_only, schema)
-        return _primitive(value, boolean_only, schema)
-
-    return rule
-
-
-def _item_rule(schema: dict[str, Any]) -> Callable[[str, Any, list[str], str], Any]:
-    """How one element of a uniform list is conformed (the list's key applies)."""
-    boolean_only = _is_exclusive_boolean_type(schema)
-    node = _Node(schema) if is_object_type(schema) and "properties" in schema else None
-    object_items = is_object_type(schema)
-
-    def rule(key: str, item: Any, unmapped: list[str], path: str) -> Any:
-        if isinstance(item, dict) and object_items:
-            if node is not None:
-                return node.apply(item, unmapped, path)
-            # The SDK conforms such an item against a schema without properties.
-            return _conform_item_without_properties(item, schema, unmapped, path)
-        if isinstance(item, dict | list):
-            item = convert_timestamps(item)
-        elif type(item) is str:
-            item = _timestamp(key, item)
-        return _primitive(item, boolean_only, schema)
-
-    return rule
-
-
-def _conform_item_without_properties(
-    item: dict[str, Any], schema: dict[str, Any], unmapped: list[str], path: str
-) -> dict[str, Any]:
-    """An object item whose schema lists no properties: exactly what the SDK does."""
-    out, sub = _conform_record_data_types(
-        convert_timestamps(item), schema, TypeConformanceLevel.RECURSIVE, path
-    )
-    unmapped.extend(sub)
-    return out
+def _unlisted(key: str, value: Any) -> Any:
+    """A property the schema does not list but allows: kept, its timestamps converted."""
+    if isinstance(value, str):
+        return _timestamp(value) if is_timestamp_key(key) else value
+    return convert_timestamps(value)
 
 
 class RecordConformer:
     """Timestamps and type conformance of one stream's records, in one walk."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self._node = _Node(schema)
+        self._root = _Object(schema, None)
 
     def __call__(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The converted, conformed record and the paths of properties it dropped."""
         unmapped: list[str] = []
-        return self._node.apply(record, unmapped, None), unmapped
+        return self._root.apply(record, unmapped), unmapped

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import json
+import logging
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,8 @@ from typing import Any
 import jsonschema
 import msgspec
 import pytest
-from singer_sdk.helpers._typing import _conform_record_data_types
+from singer_sdk.exceptions import EmptySchemaTypeError
+from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
@@ -47,14 +50,46 @@ def orders() -> list[dict[str, Any]]:
     return [DECODER.decode(json.dumps(sb.data.order_json(p)).encode()) for p in range(300)]
 
 
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_SDK_LOGGER = logging.getLogger("tests.perf.sdk_conformance")
+_SDK_LOGGER.propagate = False
+_SDK_WARNINGS = _Warnings()
+_SDK_LOGGER.addHandler(_SDK_WARNINGS)
+_CALLS = itertools.count()
+
+
 def sdk_result(record: Any, schema: dict[str, Any]) -> tuple[Any, list[str]]:
-    return _conform_record_data_types(
-        convert_timestamps(record), schema, TypeConformanceLevel.RECURSIVE, None
+    """The SDK's conformance of ``record``, through the function its streams call.
+
+    singer-sdk has no public entry point for it: ``Stream`` calls
+    ``helpers._typing.conform_record_data_types`` (the one without an underscore) with the
+    stream's schema and conformance level, and only ``Stream.sync`` reaches it publicly,
+    which needs a tap and turns records into JSON. The dropped properties come back only as
+    the warning it logs (once per stream name, so each call gets a new one).
+    """
+    _SDK_WARNINGS.records.clear()
+    conformed = conform_record_data_types(
+        stream_name=f"edge-{next(_CALLS)}",
+        record=convert_timestamps(record),
+        schema=schema,
+        level=TypeConformanceLevel.RECURSIVE,
+        logger=_SDK_LOGGER,
     )
+    unmapped = [list(w.args[0]) for w in _SDK_WARNINGS.records]  # type: ignore[index]
+    assert len(unmapped) <= 1
+    return conformed, unmapped[0] if unmapped else []
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal values of equal types (True == 1 must not pass)."""
+    """Equal values of equal types (True == 1, 0.0 == 0 and 1.5 == Decimal("1.5") fail)."""
     return json.dumps(a, default=repr, sort_keys=False) == json.dumps(
         b, default=repr, sort_keys=False
     )
@@ -71,45 +106,176 @@ def test_conformer_matches_the_sdk_on_every_sandbox_order(
         assert unmapped == their_unmapped == []
 
 
+_OBJECT_OF = {"type": "object", "additionalProperties": False}
+
 EDGE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "flag": {"type": ["boolean", "null"]},
+        "strict_flag": {"type": "boolean"},
         "amount": {"type": ["number", "null"]},
         "created_at": {"type": ["string", "null"]},
         "note": {"type": ["string", "null"]},
+        "when": {"type": ["string", "null"], "format": "date-time"},
+        "bits": {"anyOf": [{"type": "string"}, {"type": ["boolean", "null"]}]},
+        "raw": {"type": ["string", "null"]},
         "tags": {"type": ["array", "null"], "items": {"type": ["boolean"]}},
+        "seen_at": {"type": ["array", "null"], "items": {"type": "string"}},
         "lines": {
             "type": ["array", "null"],
             "items": {
                 "type": "object",
                 "additionalProperties": True,
-                "properties": {"shipped_at": {"type": ["string", "null"]}},
+                "properties": {
+                    "shipped_at": {"type": ["string", "null"]},
+                    "qty": {"type": "number"},
+                    "gift": {"type": ["null", "boolean"]},
+                    "box": {**_OBJECT_OF, "properties": {"weight": {"type": "number"}}},
+                    "parts": {
+                        "type": "array",
+                        "items": {
+                            **_OBJECT_OF,
+                            "properties": {
+                                "sku": {"type": "string"},
+                                "ok": {"type": "boolean"},
+                                "cost": {"type": ["number", "null"]},
+                            },
+                        },
+                    },
+                },
             },
         },
+        "grid": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+        "choices": {
+            "anyOf": [{"type": "array"}, {"type": "null"}],
+            "items": {"type": ["number", "null"]},
+        },
+        "checks": {
+            "allOf": [{"type": "array"}, {"type": ["array", "null"]}],
+            "items": {"type": "boolean"},
+        },
+        "not_all": {
+            "allOf": [{"type": "array"}, {"type": "null"}],
+            "items": {"type": "boolean"},
+        },
+        "pair": {
+            "type": "array",
+            "items": {"type": "boolean"},
+            "prefixItems": [{"type": "boolean"}],
+        },
+        "loose": {"type": "array", "items": {"type": "object"}},
+        "maybe": {
+            "anyOf": [{"type": "object"}, {"type": "null"}],
+            "properties": {"a": {"type": "boolean"}},
+        },
+        "anything": {},
         "blob": {"type": ["object", "null"]},
+        "address": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {
+                "street": {"type": "string"},
+                "total": {"type": "number"},
+                "default": {"type": ["boolean", "null"]},
+                "geo": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "properties": {"lat": {"type": "number"}},
+                },
+            },
+        },
     },
 }
+
+_TS = "2026-01-02 03:04:05"
+_NAN = float("nan")
+_INF = float("inf")
 
 
 @pytest.mark.parametrize(
     "record",
     [
-        {"flag": 1, "amount": float("nan"), "note": "x"},
-        {"flag": 0, "amount": float("inf"), "created_at": "2026-01-02 03:04:05"},
-        {"flag": "yes", "amount": Decimal("1.50"), "created_at": "0000-00-00 00:00:00"},
-        {"flag": None, "unknown": 5, "other_at": "2026-01-02 03:04:05"},
-        {"tags": [1, 0, True, None], "note": {"nested_at": "2026-01-02 03:04:05"}},
+        pytest.param({}, id="empty"),
+        # Boolean-only properties: null stays, floats and decimals are left alone (NaN and
+        # infinity aside), anything else is ``!= 0``.
+        {"flag": 1, "strict_flag": 0, "amount": _NAN, "note": "x"},
+        {"flag": 0, "strict_flag": True, "amount": _INF, "created_at": _TS},
+        {"flag": 2, "strict_flag": False, "amount": -_INF},
+        {
+            "flag": "yes",
+            "strict_flag": "",
+            "amount": Decimal("1.50"),
+            "created_at": "0000-00-00 00:00:00",
+        },
+        {"flag": 0.0, "strict_flag": Decimal("0"), "amount": Decimal("NaN")},
+        {"flag": _NAN, "strict_flag": Decimal("Infinity"), "amount": Decimal("-Infinity")},
+        {"flag": {"a": 1}, "strict_flag": [], "note": {"nested_at": _TS}},
+        {"note": ["list", "where", "a string", "was", "declared"], "flag": [1]},
+        # Python values JSON lacks.
+        {
+            "when": datetime(2026, 1, 2, 3, 4, 5),  # noqa: DTZ001 (naive: the SDK means UTC)
+            "note": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2))),
+            "raw": date(2026, 1, 2),
+            "created_at": time(3, 4, 5, 250),
+            "amount": timedelta(days=1, seconds=5),
+            "flag": datetime(2026, 1, 2, tzinfo=UTC),
+        },
+        {"bits": b"\x00", "raw": b"\x01\xff", "flag": b"\x00", "note": b""},
+        {"bits": b"\x02", "raw": b"\x00", "strict_flag": b"\x01"},
+        # Unlisted properties, at the root and below (reported in the SDK's order).
+        {"flag": None, "unknown": 5, "other_at": _TS},
+        {"zzz": _NAN, "address": {"zip": "x", "street": "s"}, "aaa": 2},
+        {
+            "address": {
+                "street": "s",
+                "total": _NAN,
+                "default": 0,
+                "zip": "x",
+                "geo": {"lat": _INF, "alt_at": _TS, "kept": _NAN, "deep": [{"x_at": _TS}]},
+            }
+        },
+        {"address": "street"},
+        {"address": None, "blob": None, "lines": None},
+        # Arrays: elements conformed to ``items``; arrays in arrays, tuples kept.
+        {"tags": [1, 0, True, False, None, "x", 0.0, _NAN, Decimal("Infinity"), [], {}]},
+        {"seen_at": [_TS, "0000-00-00 00:00:00"]},
         {
             "lines": [
-                {"shipped_at": "2026-01-02 03:04:05", "extra_at": "2026-01-02 03:04:06"},
-                {"free": [{"deep_at": "2026-01-02 03:04:07"}]},
+                {
+                    "shipped_at": _TS,
+                    "extra_at": "2026-01-02 03:04:06",
+                    "qty": _NAN,
+                    "gift": 1,
+                    "unlisted_nan": _NAN,
+                    "box": {"weight": Decimal("Infinity"), "color": "red"},
+                    "parts": [
+                        {"sku": "a", "ok": 0, "bin": 3, "cost": Decimal("NaN")},
+                        {"sku": "b", "ok": "y", "cost": _INF},
+                        None,
+                        7,
+                        [{"bin": 4}],
+                    ],
+                },
+                {"free": [{"deep_at": "2026-01-02 03:04:07"}], "gift": "no"},
+                {"box": {"weight": 1.5, "color": "blue"}, "parts": [{"sku": "c", "bin": 5}]},
                 "not an object",
+                None,
+                [1, _NAN],
             ]
         },
-        {"blob": {"a_at": "2026-01-02 03:04:05", "b": [1, {"c_at": "bad"}]}},
-        {"note": ["list", "where", "a string", "was", "declared"], "flag": [1]},
+        {"grid": [[_NAN, 1], [Decimal("NaN")], 3.0, _INF, {"a_at": _TS}]},
+        {
+            "choices": [1.5, _NAN, None, Decimal("-Infinity")],
+            "checks": [1, 0, None],
+            "not_all": [1, 0],
+        },
+        {"pair": [1, _NAN]},
+        {"loose": [{}, None, 1.0, _NAN]},
+        {"maybe": {"a": 1, "b": _NAN, "c_at": _TS}},
+        {"anything": {"x": _NAN}, "blob": {"a_at": _TS, "b": [1, {"c_at": "bad"}]}},
+        {"anything": _NAN},
+        {"anything": "0000-00-00 00:00:00", "blob": _NAN},
     ],
 )
 def test_conformer_matches_the_sdk_on_edge_cases(record: dict[str, Any]) -> None:
@@ -117,6 +283,24 @@ def test_conformer_matches_the_sdk_on_edge_cases(record: dict[str, Any]) -> None
     theirs, their_unmapped = sdk_result(copy.deepcopy(record), EDGE_SCHEMA)
     assert same(mine, theirs)
     assert unmapped == their_unmapped
+
+
+@pytest.mark.parametrize(
+    ("record", "error"),
+    [
+        ({"loose": [{"a_at": _TS, "b": _NAN}]}, KeyError),
+        ({"anything": [_NAN, {"a_at": _TS}]}, EmptySchemaTypeError),
+    ],
+)
+def test_conformer_keeps_what_the_sdk_cannot_conform(
+    record: dict[str, Any], error: type[Exception]
+) -> None:
+    """The SDK raises on these; the conformer keeps the value (timestamps converted)."""
+    with pytest.raises(error):
+        sdk_result(copy.deepcopy(record), EDGE_SCHEMA)
+    mine, unmapped = RecordConformer(EDGE_SCHEMA)(copy.deepcopy(record))
+    assert same(mine, convert_timestamps(record))
+    assert unmapped == []
 
 
 def _validator(schema: dict[str, Any]) -> Any:
