@@ -381,8 +381,9 @@ def notify(
     Magento does not validate) names the bundle.
 
     A shipment whose answer was lost is looked up in Magento (by tracking number) before
-    any new attempt. Refusals (HTTP 400) are marked failed with Magento's message (see
-    `dropstream status`); other errors stop the run and leave the shipment pending.
+    any new attempt. Refusals (HTTP 400) and orders Magento no longer has (HTTP 404) are
+    marked failed with Magento's message (see `dropstream status`); other errors stop the
+    run and leave the shipment pending.
     """
     settings = _settings(database_url, config_file)
     if not settings.magento_configured:

@@ -4,9 +4,16 @@ Each attempt is counted in the store BEFORE the request leaves. A shipment with 
 attempt (an answer lost to a timeout, a reset or a 5xx, in this run or a crashed one) is
 first looked up in Magento (``GET /V1/shipments`` for the order, matched on a tracking
 number not yet claimed by another of our shipments); if Magento has it, its id is recorded
-and nothing is posted. Magento's refusals (HTTP 400) mark the shipment failed with
-Magento's message; anything else (401, 404, 5xx after retries) stops the run and leaves
-the shipment pending.
+and nothing is posted. Magento's refusals (HTTP 400) and "this order does not exist" (HTTP 404
+with Magento's own message on an existing route: the order was deleted, so nothing was
+created) mark that shipment failed with Magento's message and the run goes on with the
+others. Anything else (401, 404 "Request does not match any route." = wrong store_url or
+store_view_code, 5xx after retries) stops the run and leaves the shipment pending.
+
+Store view: each shipment is posted under ``store_view_code`` when it is set, else under
+the code of the order's own store view (read from ``GET /V1/store/storeViews``, ACL
+Magento_Backend::store), else to ``/rest/V1/...``, which Magento serves as its default
+store view. A code is never guessed: an unknown one makes every route answer 404.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from tap_magento2.api import MagentoAPIError, MagentoClient
+from tap_magento2.errors import NO_ROUTE
 from target_dropstream import bundle_types, shipment_store
 from target_dropstream.payloads import PayloadError, compact_payload, full_payload, ship_items
 from target_dropstream.settings import TargetSettings
@@ -29,6 +37,8 @@ ClientFactory = Callable[[TargetSettings, "str | None"], MagentoClient]
 MAX_UNCERTAIN_POSTS = 3  # posts whose outcome is unknown before the run gives up
 MAX_BUNDLE_RETRIES = 2  # re-posts after Magento named a bundle's shipment type
 _UNCERTAIN_STATUSES = frozenset({408, 425, 429})
+#: NoSuchEntityException texts (2.4 OrderRepository::get; older default), reference §5.1.
+_NO_SUCH_ENTITY = ("The entity that was requested doesn't exist", "No such entity")
 
 
 class NotifyRunError(RuntimeError):
@@ -136,9 +146,11 @@ class _Notifier:
     def send(self, shipment: OutgoingShipment) -> None:
         if shipment.attempts > 0 and self._found_in_magento(shipment, "an earlier attempt"):
             return
-        order_items: dict[int, Mapping[str, Any]] = {}
+        order_items: dict[int, Mapping[str, Any]] | None = {}
         if any(line.is_bundle_component for line in shipment.lines):
             order_items = self._order_items(shipment)
+            if order_items is None:  # the order is gone from Magento: marked failed
+                return
         separately, guessed = self._bundle_types(shipment, order_items)
         if not shipment.lines:
             self._refused(shipment, "the shipment has no lines in the fulfillment store")
@@ -159,7 +171,8 @@ class _Notifier:
                 separately.update(dict.fromkeys(flip, True))
                 continue
             path, body = self._request(shipment, items)
-            client = self.client(self._view(shipment.store_id))
+            view = self._view(shipment.store_id)
+            client = self.client(view)
             if not shipment_store.mark_attempt(self.store, shipment.id, attempts, self.clock()):
                 self.report.notes.append(f"{shipment.label}: being sent by another run, skipped")
                 return
@@ -180,6 +193,11 @@ class _Notifier:
                         return
                     self._refused(shipment, str(exc))
                     return
+                if _order_missing(exc):
+                    # Magento looked the order up and has none: nothing was created, so
+                    # only this shipment fails; the others still go out.
+                    self._refused(shipment, _missing_message(shipment, exc))
+                    return
                 if exc.status is None or exc.status >= 500 or exc.status in _UNCERTAIN_STATUSES:
                     uncertain += 1
                     self._sleep(min(2.0**uncertain, 30.0))
@@ -187,7 +205,7 @@ class _Notifier:
                         return
                     if uncertain < MAX_UNCERTAIN_POSTS:
                         continue
-                self._stop(shipment, str(exc))
+                self._stop(shipment, self._explain(exc, view))
             else:
                 if self.settings.use_compact_shipment and guessed:
                     # Magento validated the bundle parents we named: the guesses were right.
@@ -225,7 +243,8 @@ class _Notifier:
         try:
             magento_id = self._lookup(shipment)
         except MagentoAPIError as exc:
-            self._stop(shipment, f"cannot check whether Magento already has it: {exc}")
+            reason = self._explain(exc, self.settings.store_view_code)
+            self._stop(shipment, f"cannot check whether Magento already has it: {reason}")
         if magento_id is None:
             return False
         self._notified(shipment, magento_id, f" (found after {after}, not posted again)")
@@ -251,7 +270,8 @@ class _Notifier:
 
     # Where and how to post ------------------------------------------------------------------
 
-    def _view(self, store_id: int | None) -> str:
+    def _view(self, store_id: int | None) -> str | None:
+        """The store code to post under; None posts to /rest/V1 (Magento's default view)."""
         if self.settings.store_view_code:
             return self.settings.store_view_code
         if self._views is None:
@@ -262,16 +282,61 @@ class _Notifier:
                     if view_id and view.get("code"):
                         self._views[view_id] = str(view["code"])
             except MagentoAPIError as exc:
+                said = exc.magento_message or str(exc)
+                reason = f"HTTP {exc.status}: {said}" if exc.status else said
                 self.report.notes.append(
-                    f"store views unreadable, posting to the default view: {exc}"
+                    f"store views not readable (GET /V1/store/storeViews answered {reason}): "
+                    "posting to /rest/V1/..., Magento's default store view, instead of each "
+                    "order's own store view; grant the integration Magento_Backend::store "
+                    "or set store_view_code"
                 )
-        return self._views.get(store_id or 0, "default")
+        return self._views.get(store_id or 0)
 
-    def _order_items(self, shipment: OutgoingShipment) -> dict[int, Mapping[str, Any]]:
+    def _explain(self, exc: MagentoAPIError, view: str | None) -> str:
+        """The error as text, naming the setting to fix when Magento has no such route."""
+        if not _no_route(exc):
+            return str(exc)
+        configured = self.settings.store_view_code
+        if configured and view == configured:
+            codes = self._store_codes()
+            if codes is None or configured in codes:
+                return str(exc)  # /rest/V1 has no route either: store_url is what is wrong
+            listed = f" ({', '.join(codes)})" if codes else ""
+            return (
+                f"Magento answered {exc.endpoint} with HTTP 404 {NO_ROUTE!r}: store_view_code "
+                f"{configured!r} is not a store view code of this store. Set store_view_code "
+                f"to one of this store's codes{listed}, see Stores > All Stores, or remove it "
+                "to post to Magento's default store view (/rest/V1/...)"
+            )
+        if view:
+            return f"{exc} (store view code {view!r} as listed by GET /V1/store/storeViews)"
+        return str(exc)
+
+    def _store_codes(self) -> list[str] | None:
+        """This store's view codes read without a store code; [] if not readable.
+
+        None when even ``/rest/V1`` has no such route (store_url is wrong, not the code).
+        """
+        try:
+            views = self.client(None).get("/V1/store/storeViews") or []
+        except MagentoAPIError as exc:
+            return None if _no_route(exc) else []
+        return [
+            str(view["code"])
+            for view in views
+            if isinstance(view, Mapping) and _as_int(view.get("id")) and view.get("code")
+        ]
+
+    def _order_items(self, shipment: OutgoingShipment) -> dict[int, Mapping[str, Any]] | None:
+        """The order's items by item id; None (shipment marked failed) if Magento has no order."""
         try:
             order = self.reader.get(f"/V1/orders/{shipment.order_id}")
         except MagentoAPIError as exc:
-            self._stop(shipment, f"cannot read the order from Magento: {exc}")
+            if _order_missing(exc):
+                self._refused(shipment, _missing_message(shipment, exc))
+                return None
+            reason = self._explain(exc, self.settings.store_view_code)
+            self._stop(shipment, f"cannot read the order from Magento: {reason}")
         items = order.get("items") if isinstance(order, Mapping) else None
         out: dict[int, Mapping[str, Any]] = {}
         for item in items or []:
@@ -352,6 +417,30 @@ class _Notifier:
         guessed.difference_update(changed)
         shipment_store.cache_bundle_types(self.store, shipment.source, shipment.order_id, changed)
         return True
+
+
+def _no_route(exc: MagentoAPIError) -> bool:
+    """Magento has no such route: a wrong store code in the URL, or a wrong store_url."""
+    return exc.status == 404 and exc.magento_message == NO_ROUTE
+
+
+def _order_missing(exc: MagentoAPIError) -> bool:
+    """A route that exists answered 404 with Magento's own message: no such order.
+
+    Magento maps NoSuchEntityException to 404 ("The entity that was requested doesn't
+    exist. ..." from OrderRepository::get). A 404 without Magento's JSON body (a proxy's
+    page) or with the no-route message says nothing about the order.
+    """
+    return exc.status == 404 and bool(exc.magento_message) and not _no_route(exc)
+
+
+def _missing_message(shipment: OutgoingShipment, exc: MagentoAPIError) -> str:
+    said = exc.magento_message or ""
+    if said.startswith(_NO_SUCH_ENTITY):
+        what = f"Magento has no order with id {shipment.order_id} (deleted in Magento?)"
+    else:
+        what = "Magento did not find something this shipment names"
+    return f"{what}, nothing was shipped: {exc}"
 
 
 def _shipment_id(answer: Any) -> int | None:

@@ -55,10 +55,15 @@ class Shop:
 
     def load(self, *entity_ids: int, include_bundle_parent: bool = False) -> None:
         """Load these sandbox orders as target-dropstream would."""
+        orders = [self.sb.data.orders[i] for i in entity_ids]
+        self.load_json(*orders, include_bundle_parent=include_bundle_parent)
+
+    def load_json(self, *orders: dict[str, Any], include_bundle_parent: bool = False) -> None:
+        """Load order JSON as target-dropstream would (also orders Magento does not have)."""
         store = self.open()
         try:
             store.save_batch(
-                [Order.from_magento(self.sb.data.orders[i]) for i in entity_ids],
+                [Order.from_magento(order) for order in orders],
                 [],
                 policy=LoadPolicy(source=self.source, include_bundle_parent=include_bundle_parent),
                 now=NOW,
