@@ -157,30 +157,40 @@ def tls_verify(config: Mapping[str, Any]) -> str | bool:
     return parse_ca_bundle(config.get(CA_BUNDLE)) or True
 
 
-def parse_statuses(value: Any) -> list[str]:
+def parse_statuses(value: Any, setting: str = "order_import_status") -> list[str]:
     """Return the order statuses to import from a string (``"a"`` or ``"a,b"``) or a list.
 
     Magento splits an ``in`` filter value on commas, so a status can never contain one.
 
     Raises:
-        ValueError: naming ``order_import_status`` when no usable status is given.
+        ValueError: naming ``setting`` when no usable status is given.
     """
     if value is None:
         return list(DEFAULT_STATUSES)
+    statuses = _status_list(value, setting)
+    if not statuses:
+        msg = f"{setting} is empty: give at least one Magento status, e.g. processing"
+        raise ValueError(msg)
+    return statuses
+
+
+def parse_follow_statuses(value: Any) -> list[str]:
+    """``order_follow_status``: statuses streamed besides the import statuses (may be none)."""
+    return [] if value is None else _status_list(value, "order_follow_status")
+
+
+def _status_list(value: Any, setting: str) -> list[str]:
     if isinstance(value, str):
         raw = value.split(",")
     elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         raw = [piece for v in value for piece in v.split(",")]
     else:
-        msg = "order_import_status must be a status code or a list of status codes"
+        msg = f"{setting} must be a status code or a list of status codes"
         raise ValueError(msg)
     statuses: list[str] = []
     for status in (s.strip() for s in raw):
         if status and status not in statuses:
             statuses.append(status)
-    if not statuses:
-        msg = "order_import_status is empty: give at least one Magento status, e.g. processing"
-        raise ValueError(msg)
     return statuses
 
 
@@ -237,6 +247,7 @@ def validate_settings(config: Mapping[str, Any]) -> list[str]:
             "(System > Extensions > Integrations in the Magento admin)"
         )
     check(parse_statuses, config.get("order_import_status"))
+    check(parse_follow_statuses, config.get("order_follow_status"))
     if config.get("start_date") is not None:
         check(parse_start_date, config["start_date"])
     page_size = config.get("page_size", DEFAULT_PAGE_SIZE)

@@ -27,7 +27,7 @@ from tap_magento2.pagination import (
     search_criteria_params,
 )
 from tap_magento2.parallel import SliceFetcher, SliceRequest
-from tap_magento2.settings import DEFAULT_PAGE_SIZE, parse_statuses
+from tap_magento2.settings import DEFAULT_PAGE_SIZE, parse_follow_statuses, parse_statuses
 from tap_magento2.timestamps import to_magento
 
 DEFAULT_CONCURRENT_REQUESTS = 4
@@ -334,8 +334,10 @@ class OrdersStream(KeysetSearchStream):
 
     @cached_property
     def statuses(self) -> list[str]:
-        """``order_import_status`` as a list of Magento status codes."""
-        return parse_statuses(self.config.get("order_import_status"))
+        """``order_import_status`` then ``order_follow_status``: the statuses requested."""
+        statuses = parse_statuses(self.config.get("order_import_status"))
+        follow = parse_follow_statuses(self.config.get("order_follow_status"))
+        return statuses + [s for s in follow if s not in statuses]
 
     @override
     def scope_filters(self) -> list[list[Filter]]:

@@ -97,6 +97,15 @@ class TapMagento2(Tap):
             description="Magento order status to import, or a list of statuses",
         ),
         th.Property(
+            "order_follow_status",
+            th.AnyOf(th.StringType, th.ArrayType(th.StringType)),
+            description=(
+                "Statuses an imported order can move to (e.g. holded, canceled, closed, "
+                "complete), streamed too so a fulfillment target can stop that order; "
+                "unset = none"
+            ),
+        ),
+        th.Property(
             "start_date",
             th.DateTimeType,
             description="Import orders updated at or after this time (ISO 8601; UTC if no offset)",

@@ -150,13 +150,15 @@ class OrdersSink(BatchSink):
         )
         self._dropstream.rejected_count += result.rejected
         self.logger.info(
-            "Committed %d '%s' records: %d new, %d updated, %d older than stored, %d rejected",
+            "Committed %d '%s' records: %d new, %d updated, %d older than stored, %d rejected, "
+            "%d not imported (new orders whose status is not in order_import_status)",
             len(orders) + len(rejections),
             self.stream_name,
             result.inserted,
             result.updated,
             result.stale,
             result.rejected,
+            result.not_imported,
         )
         for rejection in rejections:
             self.logger.warning(

@@ -70,6 +70,7 @@ class BatchResult:
     updated: int = 0
     stale: int = 0
     rejected: int = 0
+    not_imported: int = 0  # new to the store, status outside order_import_status
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,9 @@ class FulfillmentStore:
         """Upsert a batch of orders and rejected records in ONE transaction.
 
         Orders are applied in the order given, so the same order twice in a batch ends as
-        the newer one. Returns the counts.
+        the newer one. An order the store has not seen is stored only with an import status;
+        a stored order follows every later change (canceled, on hold, shipped elsewhere), which
+        the tap sends when ``order_follow_status`` lists those statuses. Returns the counts.
         """
         result = BatchResult(rejected=len(rejections))
         with self.write() as conn:
@@ -193,6 +196,9 @@ class FulfillmentStore:
             lines: dict[int, list[dict[str, Any]]] = {}
             for order in orders:
                 stored = known.get(order.order_id)
+                if stored is None and order.status not in policy.import_statuses:
+                    result.not_imported += 1
+                    continue
                 if stored is not None and not rules.should_apply(
                     stored["magento_updated_at"], order.updated_at
                 ):

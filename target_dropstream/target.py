@@ -99,7 +99,14 @@ class TargetDropstream(Target):
             secret=True,
             description="Magento Integration access token (re-check before release, notifications)",
         ),
-        th.Property("store_view_code", th.StringType, description="Magento store view code"),
+        th.Property(
+            "store_view_code",
+            th.StringType,
+            description=(
+                "Store view code to post ship notifications under; unset = each order's own "
+                "store view, else /rest/V1"
+            ),
+        ),
         th.Property(
             "notify_on_run",
             th.BooleanType,

@@ -123,6 +123,15 @@ def parse_time(value: str | datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+#: What the pipeline's tap requests: order_import_status, then order_follow_status (meltano.yml).
+STREAMED_STATUSES = ["processing", "holded", "canceled", "closed", "complete"]
+
+
+def streamed_orders(sandbox: MagentoSandbox, **kwargs: Any) -> list[dict[str, Any]]:
+    """The orders the pipeline's tap streams (imported, or in a status it follows)."""
+    return sandbox.data.matching(STREAMED_STATUSES, **kwargs)
+
+
 def paid_orders(sandbox: MagentoSandbox, **kwargs: Any) -> list[dict[str, Any]]:
     """The orders a correct run imports (status processing), oldest update first."""
     return sandbox.data.matching(["processing"], **kwargs)

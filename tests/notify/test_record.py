@@ -95,6 +95,9 @@ def test_partial_lines_and_over_shipping(shop: Shop) -> None:
 def test_unknown_held_and_canceled_orders_cannot_ship(shop: Shop) -> None:
     held = find_order(shop.sb, {"simple"}, status="holded")
     canceled = find_order(shop.sb, {"simple"}, status="canceled")
+    # Imported while processing, then held and canceled in Magento.
+    imported = [{**o, "status": "processing", "state": "processing"} for o in (held, canceled)]
+    shop.load_json(*imported)
     shop.load(held["entity_id"], canceled["entity_id"])
     result = shop.cli("ship", held["increment_id"], *UPS, "--track", "1Z9")
     assert result.exit_code == 1

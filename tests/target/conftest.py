@@ -186,6 +186,15 @@ def singer_text(messages: Iterable[dict[str, Any]]) -> str:
     return "".join(json.dumps(message) + "\n" for message in messages)
 
 
+def imported_first(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """``record`` preceded by the same order as first imported (status processing).
+
+    An order the store has never seen is stored only with an import status; tests of
+    later states (canceled, on hold) start from an imported order, as real orders do.
+    """
+    return [{**record, "status": "processing", "state": "processing"}, record]
+
+
 def orders_stream(
     records: Iterable[dict[str, Any]], *, state_every: int = 0
 ) -> list[dict[str, Any]]:

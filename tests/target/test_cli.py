@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from target_dropstream.cli import main
-from tests.target.conftest import NOW, order, orders_stream, run_target
+from tests.target.conftest import NOW, imported_first, order, orders_stream, run_target
 
 LATER = NOW + timedelta(hours=2)
 
@@ -28,7 +28,7 @@ def loaded(sqlite_url: str) -> str:
             [
                 order(1, created_at="2026-01-15 09:00:00"),
                 order(2, created_at="2026-01-15 11:30:00"),
-                order(3, status="canceled"),
+                *imported_first(order(3, status="canceled")),
                 bad,
             ]
         ),

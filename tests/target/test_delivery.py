@@ -28,6 +28,7 @@ from target_dropstream.target import TargetDropstream
 from tests.target.conftest import (
     NOW,
     dump_store,
+    imported_first,
     item,
     order,
     orders_stream,
@@ -151,15 +152,14 @@ def _crash_stream() -> list[dict[str, Any]]:
     """40 orders, some updated again later, two bad records; STATE every 3 records."""
     records: list[dict[str, Any]] = []
     for n in range(1, 41):
-        records.append(
-            order(
-                n,
-                items=[item(n * 10, f"SKU-{n}", qty=1 + n % 3)],
-                created_at="2026-01-15 09:00:00",
-                updated_at=f"2026-01-15 10:{n:02d}:00",
-                status="holded" if n % 11 == 0 else "processing",
-            )
+        record = order(
+            n,
+            items=[item(n * 10, f"SKU-{n}", qty=1 + n % 3)],
+            created_at="2026-01-15 09:00:00",
+            updated_at=f"2026-01-15 10:{n:02d}:00",
+            status="holded" if n % 11 == 0 else "processing",
         )
+        records.extend(imported_first(record) if n % 11 == 0 else [record])
         if n % 7 == 0:  # a later update of an earlier order
             records.append(
                 order(

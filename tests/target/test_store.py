@@ -13,7 +13,14 @@ from sqlalchemy import create_engine, inspect, text
 from target_dropstream.models import Order
 from target_dropstream.schema import LATEST_VERSION, upgrade
 from target_dropstream.store import FulfillmentStore, LoadPolicy, Rejection, StoreError
-from tests.target.conftest import NOW, PG_SERVER_URL, item, order, tutorial_order
+from tests.target.conftest import (
+    NOW,
+    PG_SERVER_URL,
+    imported_first,
+    item,
+    order,
+    tutorial_order,
+)
 
 POLICY = LoadPolicy(source="https://shop.example.com")
 
@@ -101,7 +108,7 @@ def test_shipped_and_partially_shipped_never_fall_back(store: FulfillmentStore) 
 def test_canceled_and_skipped_orders_keep_their_reason(store: FulfillmentStore) -> None:
     save(
         store,
-        order(1, status="canceled"),
+        *imported_first(order(1, status="canceled")),
         order(2, items=[item(20, "EBOOK", product_type="downloadable", is_virtual=1)]),
     )
     assert order_row(store, 1)["state"] == "canceled"
@@ -117,7 +124,7 @@ def test_held_orders_are_released_when_due(store: FulfillmentStore) -> None:
     save(
         store,
         order(1, created_at=placed),
-        order(2, created_at=placed, status="holded"),
+        *imported_first(order(2, created_at=placed, status="holded")),
         policy=policy,
     )
     held = order_row(store, 1)
@@ -152,7 +159,7 @@ def test_rejected_records_are_kept_once(store: FulfillmentStore) -> None:
 
 
 def test_status_counts_every_state(store: FulfillmentStore) -> None:
-    save(store, order(1), order(2, status="canceled"))
+    save(store, order(1), *imported_first(order(2, status="canceled")))
     report = store.status()
     assert report.counts == {
         "held": 0,

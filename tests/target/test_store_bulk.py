@@ -23,10 +23,13 @@ from target_dropstream.store import (
 )
 from tests.target.conftest import NOW, _reset_pg, item, order
 
-POLICY = LoadPolicy(source="https://shop.example.com", delay_minutes=30)
+STATUSES = ["processing", "pending", "holded", "canceled", "complete"]
+# Every status is an import status here, so every order is stored whatever its status.
+POLICY = LoadPolicy(
+    source="https://shop.example.com", delay_minutes=30, import_statuses=tuple(STATUSES)
+)
 # Text that COPY's text format must escape, and values it must not read as NULL.
 TRICKY = ["\\N", "tab\there", "line\r\nbreak", "back\\slash", "quote ' \" ,;|", "ünïcødé ✓ 🚚"]
-STATUSES = ["processing", "pending", "holded", "canceled", "complete"]
 COUNT = 1_200  # more than one SQLite IN list (500 ids)
 
 
