@@ -217,9 +217,10 @@ class _Notifier:
                 return
 
     def _request(self, shipment: OutgoingShipment, items: list[Any]) -> tuple[str, Any]:
+        source = self.settings.source_code
         if self.settings.use_compact_shipment:
-            return f"/V1/order/{shipment.order_id}/ship", compact_payload(items, shipment)
-        return "/V1/shipment", full_payload(items, shipment, shipment.store_id)
+            return f"/V1/order/{shipment.order_id}/ship", compact_payload(items, shipment, source)
+        return "/V1/shipment", full_payload(items, shipment, shipment.store_id, source)
 
     def _notified(self, shipment: OutgoingShipment, magento_id: int | None, how: str) -> None:
         shipment_store.mark_notified(self.store, shipment.id, magento_id, self.clock())

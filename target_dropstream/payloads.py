@@ -116,9 +116,15 @@ def _whole_kits(
     return ShipItem(parent_id, kit_counts.pop(), str(parent.get("sku")), parent.get("name"))
 
 
-def compact_payload(items: Sequence[ShipItem], shipment: OutgoingShipment) -> dict[str, Any]:
-    """Body of ``POST /V1/order/{order_id}/ship`` (the customer is notified)."""
-    return {
+def compact_payload(
+    items: Sequence[ShipItem], shipment: OutgoingShipment, source_code: str | None = None
+) -> dict[str, Any]:
+    """Body of ``POST /V1/order/{order_id}/ship`` (the customer is notified).
+
+    ``source_code``: the MSI source whose stock the shipment deducts; without it Magento
+    takes the stock's only source, else the default source.
+    """
+    body: dict[str, Any] = {
         "items": [
             {"order_item_id": item.order_item_id, "qty": _number(item.qty)} for item in items
         ],
@@ -132,10 +138,16 @@ def compact_payload(items: Sequence[ShipItem], shipment: OutgoingShipment) -> di
             for track in shipment.tracks
         ],
     }
+    if source_code is not None:
+        body["arguments"] = {"extension_attributes": {"source_code": source_code}}
+    return body
 
 
 def full_payload(
-    items: Sequence[ShipItem], shipment: OutgoingShipment, store_id: int | None
+    items: Sequence[ShipItem],
+    shipment: OutgoingShipment,
+    store_id: int | None,
+    source_code: str | None = None,
 ) -> dict[str, Any]:
     """Body of ``POST /V1/shipment`` (a ShipmentInterface document)."""
     entity: dict[str, Any] = {
@@ -162,6 +174,8 @@ def full_payload(
     }
     if store_id is not None:
         entity["store_id"] = store_id
+    if source_code is not None:
+        entity["extension_attributes"] = {"source_code": source_code}
     return {"entity": entity}
 
 

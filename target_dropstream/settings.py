@@ -53,6 +53,7 @@ class TargetSettings:
     store_url: str | None = None
     access_token: str | None = None
     store_view_code: str | None = None
+    source_code: str | None = None
     consumer_key: str | None = None
     consumer_secret: str | None = None
     access_token_secret: str | None = None
@@ -118,7 +119,7 @@ class TargetSettings:
             except ValueError as exc:
                 errors.append(str(exc))
         strings: dict[str, str | None] = {}
-        for name in ("access_token", "store_view_code", *OAUTH_SETTINGS):
+        for name in ("access_token", "store_view_code", "source_code", *OAUTH_SETTINGS):
             value = config.get(name)
             if value in (None, ""):
                 strings[name] = None
@@ -145,6 +146,7 @@ class TargetSettings:
             store_url=store_url,
             access_token=strings["access_token"],
             store_view_code=strings["store_view_code"],
+            source_code=strings["source_code"],
             consumer_key=strings["consumer_key"],
             consumer_secret=strings["consumer_secret"],
             access_token_secret=strings["access_token_secret"],
@@ -228,6 +230,7 @@ def load_cli_config(
         "store_url",
         "access_token",
         "store_view_code",
+        "source_code",
         *OAUTH_SETTINGS,
         CA_BUNDLE,
         ALLOW_INSECURE_HTTP,

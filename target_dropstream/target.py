@@ -100,6 +100,14 @@ class TargetDropstream(Target):
             description="Magento Integration access token (re-check before release, notifications)",
         ),
         th.Property(
+            "source_code",
+            th.StringType,
+            description=(
+                "MSI source ship notifications deduct stock from; unset = Magento's choice "
+                "(the stock's only source, else the default source)"
+            ),
+        ),
+        th.Property(
             "store_view_code",
             th.StringType,
             description=(

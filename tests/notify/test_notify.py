@@ -307,3 +307,31 @@ def test_nothing_pending_posts_nothing(shop: Shop) -> None:
     assert result.exit_code == 0, result.output
     assert "0 notified, 0 already in Magento, 0 refused" in result.output
     assert shop.posts() == []
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_source_code_names_the_msi_source_in_either_mode(
+    shop: Shop, full_shop: Shop, compact: bool
+) -> None:
+    """Multi-source stores: the stock is deducted from the configured source."""
+    chosen = shop if compact else full_shop
+    order = order_of(chosen, "simple")
+    chosen.load(order["entity_id"])
+    record(chosen, order, "--track", "1ZMSI")
+    result = chosen.cli("notify", TARGET_DROPSTREAM_SOURCE_CODE="eu_warehouse")
+    assert result.exit_code == 0, result.output
+    [post] = chosen.posts()
+    body = post.json()
+    if compact:
+        assert body["arguments"] == {"extension_attributes": {"source_code": "eu_warehouse"}}
+    else:
+        assert body["entity"]["extension_attributes"] == {"source_code": "eu_warehouse"}
+
+
+def test_without_source_code_magento_chooses_the_source(shop: Shop) -> None:
+    order = order_of(shop, "simple")
+    shop.load(order["entity_id"])
+    record(shop, order, "--track", "1ZNOMSI")
+    assert shop.cli("notify").exit_code == 0
+    [post] = shop.posts()
+    assert "arguments" not in post.json()
