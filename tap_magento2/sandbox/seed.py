@@ -8,6 +8,7 @@ from ``(seed, entity_id)`` when asked for.
 
 from __future__ import annotations
 
+import json
 import random
 from array import array
 from dataclasses import dataclass, field
@@ -236,6 +237,18 @@ PAYMENTS = [
     ("banktransfer", "Bank Transfer Payment"),
     ("cashondelivery", "Cash On Delivery"),
 ]
+#: Share of orders paid with PayPal Express, whose payment row carries PayPal's payer
+#: ``address_status`` (OrderPaymentInterface::getAddressStatus, ``string|null``).
+PAYPAL_SHARE = 0.15
+PAYPAL = ("paypal_express", "PayPal Express Checkout")
+PAYPAL_ADDRESS_STATUSES = ("confirmed", "confirmed", "confirmed", "unconfirmed")
+#: Fixed Product Tax (module Weee: a recycling fee on electrical goods, set per country on
+#: the product's FPT attribute): (sku, store_id) -> amount per unit. The Weee item fields
+#: are floats except ``weee_tax_applied``, a JSON-encoded list (OrderItemInterface) whose
+#: entries are titled with the attribute code. Prices exclude tax, so the fee is added to
+#: the grand total.
+FPT_ATTRIBUTE = "recycling_fee"
+FIXED_PRODUCT_TAX = {("BND-LAMP", 2): 0.42, ("BND-LAMP", 3): 0.25}
 FIXED_LINES = {  # the first orders cover every line type, whatever the randomness
     1: ["simple", "configurable"],
     2: ["bundle_together"],
@@ -366,6 +379,9 @@ class _ItemFactory:
         }
         if weight is not None:
             item["weight"] = money(weight)
+        fee = FIXED_PRODUCT_TAX.get((sku, self.store_id))
+        if fee is not None:
+            item.update(_fixed_product_tax(fee, qty))
         item.update(self._qtys(qty, shippable=shippable, dummy=dummy))
         if self.status in ("processing", "complete", "holded") and not dummy:
             item["row_invoiced"] = item["row_total"]
@@ -379,6 +395,33 @@ class _ItemFactory:
             item["parent_item"] = dict(sorted(parent.items()))
         self.items.append(item)
         return item
+
+
+def _fixed_product_tax(fee: float, qty: float) -> dict[str, Any]:
+    """The Weee fields of an order item carrying a Fixed Product Tax of ``fee`` per unit."""
+    row = money(fee * qty)
+    applied = {
+        "title": FPT_ATTRIBUTE,
+        "base_amount": money(fee),
+        "amount": money(fee),
+        "row_amount": row,
+        "base_row_amount": row,
+        "base_amount_incl_tax": money(fee),
+        "amount_incl_tax": money(fee),
+        "row_amount_incl_tax": row,
+        "base_row_amount_incl_tax": row,
+    }
+    return {
+        "weee_tax_applied": json.dumps([applied], separators=(",", ":")),  # PHP json_encode
+        "weee_tax_applied_amount": money(fee),
+        "base_weee_tax_applied_amount": money(fee),
+        "weee_tax_applied_row_amount": row,
+        "base_weee_tax_applied_row_amnt": row,
+        "weee_tax_disposition": 0,
+        "base_weee_tax_disposition": 0,
+        "weee_tax_row_disposition": 0,
+        "base_weee_tax_row_disposition": 0,
+    }
 
 
 def _configurable(f: _ItemFactory, rng: random.Random) -> None:
@@ -522,7 +565,8 @@ def build_order(seed: int | str, row: dict[str, Any]) -> dict[str, Any]:
     ship_qty = sum(i["qty_ordered"] for i in top if not i["is_virtual"])
     method, description = rng.choice(SHIPPING)
     shipping = 0.0 if is_virtual else (5.0 * ship_qty if method == "flatrate_flatrate" else 10.0)
-    grand = subtotal + shipping + tax
+    fpt = sum(i.get("weee_tax_applied_row_amount", 0) for i in items)
+    grand = subtotal + shipping + tax + fpt
     guest = rng.random() < 0.2
     person = (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES))
     email = f"{person[0].lower()}.{person[1].lower()}{entity_id % 97}@example.com"
@@ -651,6 +695,15 @@ def build_order(seed: int | str, row: dict[str, Any]) -> dict[str, Any]:
             "method": method,
             "total": ship_total,
         }
+    # Drawn last, so that every value drawn before stays what it was without PayPal.
+    if rng.random() < PAYPAL_SHARE:
+        pay_title = PAYPAL[1]
+        payment["method"] = PAYPAL[0]
+        payment["additional_information"] = [pay_title]
+        payment["address_status"] = rng.choice(PAYPAL_ADDRESS_STATUSES)
+        if invoiced:
+            alphabet = "0123456789ABCDEFGHJKLMNPRSTUVWXY"  # PayPal ids: 17 characters
+            payment["last_trans_id"] = "".join(rng.choice(alphabet) for _ in range(17))
     order["extension_attributes"] = {
         "shipping_assignments": [{"shipping": shipping_obj, "items": items}],
         "payment_additional_info": [{"key": "method_title", "value": pay_title}],

@@ -387,8 +387,13 @@ def test_target_still_rejects_schema_invalid_records(
     ]
     lines += [{"type": "RECORD", "stream": "orders", "record": r} for r in [*good, bad]]
     db = tmp_path / "store.db"
+    statuses = sorted({o["status"] for o in good})  # every order here is one to import
     target = TargetDropstream(
-        config={"database_url": f"sqlite:///{db}", "store_url": "https://shop.example.test"},
+        config={
+            "database_url": f"sqlite:///{db}",
+            "store_url": "https://shop.example.test",
+            "order_import_status": statuses,
+        },
         parse_env_config=False,
     )
     target.listen(file_input=io.StringIO("\n".join(json.dumps(m) for m in lines) + "\n"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -244,3 +245,47 @@ def test_index_serves_a_page_of_twenty_thousand_quickly() -> None:
     )
     assert total == expected
     assert per_query < 0.02, f"{per_query * 1000:.1f} ms per query"
+
+
+def test_fixed_product_tax_lines_carry_weee_fields_as_magento_types_them(
+    orders: list[dict[str, Any]],
+) -> None:
+    """The Desk Lamp sold in the French and German stores carries a Fixed Product Tax."""
+    taxed = [o for o in orders if any("weee_tax_applied" in i for i in o["items"])]
+    assert len(taxed) >= 5
+    for o in taxed:
+        lines = [i for i in o["items"] if "weee_tax_applied" in i]
+        assert {(i["sku"], o["store_id"]) for i in lines} <= {("BND-LAMP", 2), ("BND-LAMP", 3)}
+        for i in lines:
+            applied = json.loads(i["weee_tax_applied"])  # a JSON-encoded string, as stored
+            assert [a["title"] for a in applied] == ["recycling_fee"]
+            assert isinstance(i["base_weee_tax_applied_row_amnt"], (int, float))
+            assert i["weee_tax_applied_row_amount"] == i["base_weee_tax_applied_row_amnt"]
+            assert i["weee_tax_applied_row_amount"] == pytest.approx(
+                i["weee_tax_applied_amount"] * i["qty_ordered"]
+            )
+            assert applied[0]["row_amount"] == i["weee_tax_applied_row_amount"]
+        fee = sum(i["weee_tax_applied_row_amount"] for i in lines)
+        assert o["grand_total"] == pytest.approx(
+            o["subtotal"] + o["shipping_amount"] + o["tax_amount"] + fee
+        )
+        assert o["payment"]["amount_ordered"] == o["grand_total"]
+    untaxed = [o for o in orders if o not in taxed]
+    assert all(
+        o["grand_total"] == pytest.approx(o["subtotal"] + o["shipping_amount"] + o["tax_amount"])
+        for o in untaxed
+    )
+
+
+def test_paypal_payments_carry_a_string_address_status(orders: list[dict[str, Any]]) -> None:
+    paypal = [o["payment"] for o in orders if o["payment"]["method"] == "paypal_express"]
+    assert 0.05 * len(orders) < len(paypal) < 0.3 * len(orders)
+    assert {p["address_status"] for p in paypal} == {"confirmed", "unconfirmed"}
+    others = [o["payment"] for o in orders if o["payment"]["method"] != "paypal_express"]
+    assert all("address_status" not in p for p in others)
+    paid = [p for p in paypal if "amount_paid" in p]
+    assert paid
+    assert all(isinstance(p["last_trans_id"], str) for p in paid)
+    for o in orders:
+        info = o["extension_attributes"]["payment_additional_info"]
+        assert info == [{"key": "method_title", "value": o["payment"]["additional_information"][0]}]
