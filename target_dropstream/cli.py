@@ -154,6 +154,7 @@ def _status_json(report: StatusReport) -> dict[str, Any]:
                 "order_id": rejected.order_id,
                 "reason": rejected.reason,
                 "received_at": _iso(rejected.received_at),
+                "superseded": rejected.superseded,
                 "record": json.loads(rejected.record_json),
             }
             for rejected in report.rejected
@@ -184,9 +185,10 @@ def _status_text(report: StatusReport, now: datetime) -> str:
         lines.append(f"Rejected records ({report.rejected_total}):")
         for rejected in report.rejected:
             order = rejected.order_id if rejected.order_id is not None else "no id"
+            mark = "  [superseded: a newer good version loaded]" if rejected.superseded else ""
             lines.append(
                 f"  #{rejected.id} {rejected.stream} order {order} at "
-                f"{_iso(rejected.received_at)}: {rejected.reason}"
+                f"{_iso(rejected.received_at)}: {rejected.reason}{mark}"
             )
     else:
         lines.append("Rejected records: none")

@@ -9,6 +9,7 @@ never take the lock, so ``dropstream status`` works while the target writes.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from sqlalchemy.exc import DBAPIError
 
 from target_dropstream import rules
 from target_dropstream.database import READ_ONLY_OPTION, StoreError, make_engine, without_password
-from target_dropstream.models import Order
+from target_dropstream.models import Order, RecordRejected, parse_utc
 from target_dropstream.rows import LoadPolicy, order_rows, raw_json
 from target_dropstream.rules import Decision, OrderState
 from target_dropstream.schema import (
@@ -96,6 +97,8 @@ class RejectedRecord:
     reason: str
     received_at: datetime
     record_json: str
+    #: A version of the order at least as new as the rejected one has loaded since.
+    superseded: bool = False
 
 
 @dataclass
@@ -367,6 +370,7 @@ class FulfillmentStore:
                 ).mappings()
             ]
             rejected_total = conn.execute(select(func.count()).select_from(REJECTED)).scalar_one()
+            loaded = ORDERS.c.magento_updated_at.label("loaded_version")
             rejected = [
                 RejectedRecord(
                     id=row["id"],
@@ -376,9 +380,17 @@ class FulfillmentStore:
                     reason=row["reason"],
                     received_at=row["received_at"],
                     record_json=row["record_json"],
+                    superseded=_superseded(row["record_json"], row["loaded_version"]),
                 )
                 for row in conn.execute(
-                    select(REJECTED).order_by(REJECTED.c.id.desc()).limit(limit)
+                    select(REJECTED, loaded)
+                    .outerjoin(
+                        ORDERS,
+                        (ORDERS.c.source == REJECTED.c.source)
+                        & (ORDERS.c.order_id == REJECTED.c.order_id),
+                    )
+                    .order_by(REJECTED.c.id.desc())
+                    .limit(limit)
                 ).mappings()
             ]
             version = current_version(conn)
@@ -390,6 +402,22 @@ class FulfillmentStore:
             schema_version=version,
             database=redact_url(self.engine.url),
         )
+
+
+def _superseded(record_json: str, loaded_version: datetime | None) -> bool:
+    """A good version of the order, as new as the rejected one or newer, is in the store.
+
+    Rejections stay listed (they are the record of what went wrong); this tells the
+    operator which ones a later load has already made good.
+    """
+    if loaded_version is None:
+        return False
+    try:
+        record = json.loads(record_json)
+        rejected_version = parse_utc(record.get("updated_at"), "updated_at")
+    except (ValueError, AttributeError, RecordRejected):
+        return False  # the rejected record has no readable version: keep it open
+    return loaded_version >= rejected_version
 
 
 def _due_condition(now: datetime, statuses: tuple[str, ...]) -> Any:

@@ -144,3 +144,32 @@ def test_console_script(loaded: str) -> None:
         timeout=60,
     )
     assert json.loads(done.stdout)["counts"]["held"] == 1
+
+
+def test_status_marks_rejections_a_later_good_version_made_good(sqlite_url: str) -> None:
+    def broken(n: int, updated_at: str) -> dict:
+        bad = order(n, updated_at=updated_at)
+        bad["items"][0]["qty_ordered"] = "many"
+        return bad
+
+    config = {"database_url": sqlite_url}
+    run_target(
+        config,
+        orders_stream(
+            [
+                order(7, updated_at="2026-01-15 10:00:00"),  # good, then a broken newer version
+                broken(7, "2026-01-15 11:00:00"),
+                broken(8, "2026-01-15 10:00:00"),  # fixed later in Magento
+                broken(9, "2026-01-15 10:00:00"),  # never fixed
+            ]
+        ),
+    )
+    run_target(config, orders_stream([order(8, updated_at="2026-01-15 10:30:00")]))
+
+    result = invoke("status", "--database-url", sqlite_url, "--json")
+    assert result.exit_code == 0, result.output
+    flags = {r["order_id"]: r["superseded"] for r in json.loads(result.output)["rejected"]}
+    assert flags == {7: False, 8: True, 9: False}
+    text = invoke("status", "--database-url", sqlite_url).output
+    [line] = [row for row in text.splitlines() if "order 8 " in row]
+    assert line.endswith("[superseded: a newer good version loaded]")
