@@ -31,6 +31,19 @@ def parse_fault(spec: str) -> dict[str, Any]:
     }
 
 
+POISON_SPEC = re.compile(r"^(?P<id>\d+)(?P<get>:get)?$")
+
+
+def parse_poison(spec: str) -> tuple[int, bool]:
+    """``ID[:get]``: order ID breaks every list page; ``:get`` breaks its per-id GET too."""
+    m = POISON_SPEC.match(spec.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"bad --poison-order {spec!r}: expected ENTITY_ID or ENTITY_ID:get, e.g. 42:get"
+        )
+    return int(m["id"]), bool(m["get"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="magento2-sandbox",
@@ -68,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH=STATUS[xN]",
         help="answer N requests to PATH with STATUS",
     )
+    p.add_argument(
+        "--poison-order",
+        action="append",
+        type=parse_poison,
+        default=[],
+        metavar="ID[:get]",
+        help="orders list pages holding order ID answer a masked HTTP 500 (Magento cannot "
+        "load it); with :get, GET /V1/orders/ID fails too",
+    )
     return p
 
 
@@ -86,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for fault in args.fault:
         sandbox.faults.add(**fault)
+    for entity_id, get_fails in args.poison_order:
+        sandbox.faults.poison_order(entity_id, get_fails=get_fails)
     done = threading.Event()
 
     def _stop(signum: int, frame: Any) -> None:

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import shipping
 from .catalog import PRODUCTS, STORE_VIEWS, product_json
-from .errors import MAX_PAGE_SIZE, MagentoError, entity_not_found, product_not_found
+from .errors import (
+    MAX_PAGE_SIZE,
+    MagentoError,
+    entity_not_found,
+    internal_error,
+    product_not_found,
+)
 from .query import OrderQuery
 from .search_criteria import INVALID_TYPE, parse_php_query, parse_search_criteria
 
@@ -64,6 +70,8 @@ def order_get(call: Call) -> tuple[int, Any]:
     with data.lock:
         if not data.exists(entity_id):
             raise entity_not_found()
+        if call.app.faults.get_fails(entity_id):
+            raise internal_error()  # the order's data breaks the repository load
         return 200, data.order_encoded(entity_id - 1)
 
 
@@ -84,6 +92,9 @@ def orders_list(call: Call) -> tuple[int, Any]:
             default_page_size=settings.default_page_size,
             version=settings.magento_version,
         )
+        if app.faults.list_fails([p + 1 for p in positions]):
+            # getList loads every order of the page; one that throws fails the whole page.
+            raise internal_error()
         items = [data.order_encoded(p) for p in positions]
     delay = settings.latency_ms + settings.latency_per_order_ms * len(items)
     if delay > 0:

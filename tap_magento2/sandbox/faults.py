@@ -1,5 +1,12 @@
 """Fault injection: make the next N matching requests fail the way real stores and their proxies
-do.
+do, and "poison" orders that Magento's order list cannot load.
+
+A poison order mimics magento/magento2#36213, #2069, #7526: ``getList`` loads every order of
+the page (twice), and one order with odd data (payment, address) throws, so **every** list
+page that would include it answers HTTP 500 with the masked production body
+(``Internal Error. Details are available in Magento log file. Report ID: webapi-...``).
+``GET /V1/orders/{id}`` of that order either works (``get_fails=False``) or fails the same
+way (``get_fails=True``).
 """
 
 from __future__ import annotations
@@ -93,7 +100,38 @@ class FaultRegistry:
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        self._poison: dict[int, bool] = {}  # order entity_id -> its per-id GET fails too
         self._lock = threading.Lock()
+
+    def poison_order(self, entity_id: int, *, get_fails: bool = False) -> None:
+        """Make every orders list page holding this order answer a masked HTTP 500.
+
+        ``get_fails``: ``GET /V1/orders/{entity_id}`` fails the same way (else it works).
+        Stays until :meth:`clear` or :meth:`cure_order`.
+        """
+        with self._lock:
+            self._poison[int(entity_id)] = get_fails
+
+    def cure_order(self, entity_id: int) -> None:
+        """The order was fixed in Magento: list pages holding it work again."""
+        with self._lock:
+            self._poison.pop(int(entity_id), None)
+
+    @property
+    def poisoned(self) -> dict[int, bool]:
+        """Poison order ids, each with whether its per-id GET fails too."""
+        with self._lock:
+            return dict(self._poison)
+
+    def list_fails(self, entity_ids: list[int]) -> bool:
+        """True when a list page holding these orders fails (one of them is poison)."""
+        with self._lock:
+            return any(entity_id in self._poison for entity_id in entity_ids)
+
+    def get_fails(self, entity_id: int) -> bool:
+        """True when ``GET /V1/orders/{entity_id}`` fails (a poison order with get_fails)."""
+        with self._lock:
+            return self._poison.get(entity_id, False)
 
     def add(
         self,
@@ -136,6 +174,7 @@ class FaultRegistry:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._poison.clear()
 
     @property
     def pending(self) -> list[Fault]:
