@@ -4,7 +4,8 @@
 address) throws and the whole page answers a masked HTTP 500 (magento/magento2#36213,
 #2069, #7526). Retrying cannot help, so without this every run would fail on the same
 page. When a keyset page still answers 500 after the normal retries, :class:`PoisonHunt`
-works on the same cursor, filters and ``until`` bound:
+works on the same cursor, filters and ``until`` bound (``page_isolation`` hands it the
+failed page and builds the page that replaces it):
 
 0. One request that selects no row must work (else the endpoint fails as a whole).
 1. The page size is halved (the prefix before the bad order reads fine) and every order

@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 import sys
-import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
 
-import msgspec
 import requests
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_magento2.client import Magento2Stream, TransientAnswerError
 from tap_magento2.conform import RecordConformer
-from tap_magento2.errors import classify, endpoint_of
+from tap_magento2.errors import endpoint_of
+from tap_magento2.page_isolation import PageIsolation
 from tap_magento2.pagination import (
-    Cursor,
     Filter,
     KeysetPaginator,
     PageHead,
     PageToken,
-    SearchPage,
     cursor_of,
     keyset_filter_groups,
     keyset_sort,
     read_page_head,
     read_search_page,
     search_criteria_params,
-    server_second,
 )
 from tap_magento2.parallel import SliceFetcher, SliceRequest
-from tap_magento2.poison import HuntResult, PoisonHunt, PoisonOrderError
+from tap_magento2.poison import PoisonOrderError
 from tap_magento2.settings import DEFAULT_PAGE_SIZE, parse_follow_statuses, parse_statuses
 from tap_magento2.timestamps import to_magento
 
@@ -52,9 +45,6 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 ADMIN_STORE_ID = 0
-#: Re-encodes decoded rows (money as Decimal) for a page built from several answers.
-_PAGE_ENCODER = msgspec.json.Encoder(decimal_format="number")
-_Spec = tuple[str | None, PageToken | None, str | None]  # start, token, until of a page
 
 
 class StoreViewsStream(Magento2Stream):
@@ -180,7 +170,7 @@ class KeysetSearchStream(Magento2Stream):
     has_store_id: ClassVar[bool] = True
     #: ``GET`` path of one row (``{id}`` is its id): when a list page still answers HTTP 500
     #: after the retries, the row Magento cannot list is found and read with it (see
-    #: ``poison``). None: the sync stops on such a page.
+    #: ``page_isolation``). None: the sync stops on such a page.
     get_path: ClassVar[str | None] = None
     #: One row, for messages.
     noun_one: ClassVar[str] = "record"
@@ -188,10 +178,22 @@ class KeysetSearchStream(Magento2Stream):
     def __init__(self, tap: Tap, *, store_views: StoreViewsStream | None = None) -> None:
         super().__init__(tap)
         self._store_views = store_views or StoreViewsStream(tap)
-        self._page_spec = threading.local()  # what the thread's current page request asks
-        self._probing = threading.local()  # set while searching for a row Magento cannot list
-        self._page_failures: weakref.WeakKeyDictionary[requests.Response, Exception] = (
-            weakref.WeakKeyDictionary()
+        #: Takes over a list page that still answers HTTP 500 after the retries.
+        self.page_isolation = PageIsolation(
+            get_path=self.get_path,
+            noun=self.noun,
+            noun_one=self.noun_one,
+            id_key=self.id_key,
+            id_field=self.id_field,
+            scope=self.scope_filters,
+            page_size=lambda: self.page_size,
+            url_base=lambda: self.url_base,
+            get_url=self.get_url,
+            build_get=lambda url, params: self.build_prepared_request(
+                method="GET", url=url, params=params, headers=self.http_headers
+            ),
+            payload=self.payload,
+            logger=self.logger,
         )
 
     def scope_filters(self) -> list[list[Filter]]:
@@ -204,7 +206,7 @@ class KeysetSearchStream(Magento2Stream):
         self, *, start: str | None, token: PageToken | None, until: str | None = None
     ) -> dict[str, str]:
         """searchCriteria for one page of this stream."""
-        self._page_spec.value = (start, token, until)
+        self.page_isolation.note_page(start, token, until)  # so a failure of it is recognised
         return keyset_search_params(
             scope=self.scope_filters(),
             start=start,
@@ -212,34 +214,6 @@ class KeysetSearchStream(Magento2Stream):
             page_size=self.page_size,
             until=until,
             id_field=self.id_field,
-        )
-
-    def window_params(
-        self,
-        *,
-        start: str | None,
-        cursor: Cursor | None,
-        until: str | None,
-        page_size: int,
-        extra: Sequence[Sequence[Filter]] = (),
-        sort: Sequence[tuple[str, str]] | None = None,
-    ) -> dict[str, str]:
-        """searchCriteria for a page of a window (after ``cursor``, else from ``start``,
-        before ``until``), narrowed by ``extra`` groups and sorted by ``sort``.
-
-        Without ``extra`` and ``sort`` these are the parameters of the normal page.
-        """
-        token = None if cursor is None else PageToken(after=cursor, until=until)
-        groups = [list(group) for group in self.scope_filters()]
-        groups += keyset_filter_groups(None if token else start, token, self.id_field)
-        if token is None and until is not None:
-            groups.append([("updated_at", until, "lt")])
-        groups += [list(group) for group in extra]
-        return search_criteria_params(
-            groups,
-            sort=sort or keyset_sort(self.id_field),
-            page_size=page_size,
-            current_page=1,
         )
 
     @cached_property
@@ -327,20 +301,14 @@ class KeysetSearchStream(Magento2Stream):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
-        if (
-            getattr(self._probing, "mode", None)
-            and response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
-        ):
-            return  # while searching, a 500 is the answer (not retried, see poison)
+        if self.page_isolation.takes_as_answer(response):
+            return  # while searching, a 500 is the answer (not retried, see page_isolation)
         super().validate_response(response)
 
     @override
     def check_answer(self, response: requests.Response) -> None:
-        if getattr(self._probing, "mode", None) == "get":
-            payload = self.payload(response) if response.content.strip() else None
-            if not isinstance(payload, dict) or self.id_key not in payload:
-                msg = f"Magento answered {endpoint_of(response)} without a {self.noun_one}"
-                raise FatalAPIError(msg)
+        if self.page_isolation.probing == "get":
+            self.page_isolation.check_one(response)  # one row by id, not a list page
             return
         # Decoding every order here would double the work: the keys are enough to check
         # the page; anything unusual takes the full path and its precise messages.
@@ -394,222 +362,15 @@ class KeysetSearchStream(Magento2Stream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         page = read_search_page(self.payload(response))
         yield from page.items
-        failure = self._page_failures.pop(response, None)
-        if failure is not None:
-            raise failure
-
-    # A page Magento cannot list ------------------------------------------------------------
+        self.page_isolation.raise_pending(response)  # a built page's error, after its rows
 
     @override
     def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """The retried request; with ``get_path``, a page that keeps failing is isolated."""
         request = super().request_decorator(func)
         if self.get_path is None:
             return request
-
-        def request_or_isolate(prepared: requests.PreparedRequest, context: Any) -> Any:
-            spec: _Spec | None = getattr(self._page_spec, "value", None)
-            try:
-                return request(prepared, context)
-            except FatalAPIError as exc:
-                failed = _answered_500(exc)
-                if failed is None or spec is None or getattr(self._probing, "mode", None):
-                    raise
-                start, token, until = spec
-                if token is not None:
-                    start, until = None, token.until
-                expected = self.window_params(
-                    start=start,
-                    cursor=token.after if token else None,
-                    until=until,
-                    page_size=self.page_size,
-                )
-                if sorted(parse_qsl(urlsplit(prepared.url).query)) != sorted(expected.items()):
-                    raise  # not the page this thread asked for last: do not guess
-                return self._isolate(request, prepared, context, failed, exc, token, start, until)
-
-        return request_or_isolate
-
-    def _probe(
-        self,
-        mode: str,
-        request: Callable[..., Any],
-        prepared: requests.PreparedRequest,
-        context: Any,
-    ) -> requests.Response:
-        """Send with the usual retries, except that a 500 is returned, not retried."""
-        self._probing.mode = mode
-        try:
-            return request(prepared, context)  # type: ignore[no-any-return]
-        finally:
-            self._probing.mode = None
-
-    def _isolate(
-        self,
-        request: Callable[..., Any],
-        prepared: requests.PreparedRequest,
-        context: Any,
-        failed: requests.Response,
-        error: FatalAPIError,
-        token: PageToken | None,
-        start: str | None,
-        until: str | None,
-    ) -> requests.Response:
-        """Replace a page that answers 500: read around the row Magento cannot list."""
-        assert self.get_path is not None
-        imposed = until is None  # the window gets a bound so the search reads a fixed set
-        bound = until if until is not None else server_second(failed)
-        list_endpoint = endpoint_of(failed)
-        url = prepared.url.split("?", 1)[0] if prepared.url else self.get_url(context)
-        self.logger.warning(
-            "%s; reading that page in smaller pages to find the %s Magento cannot list "
-            "(a single %s with odd data fails every list page that holds it)",
-            error,
-            self.noun_one,
-            self.noun_one,
-        )
-
-        def page(
-            cursor: Cursor | None,
-            size: int,
-            extra: Sequence[Sequence[Filter]],
-            sort: Sequence[tuple[str, str]] | None,
-        ) -> tuple[requests.Response, SearchPage | None]:
-            params = self.window_params(
-                start=start, cursor=cursor, until=bound, page_size=size, extra=extra, sort=sort
-            )
-            probe = self.build_prepared_request(
-                method="GET", url=url, params=params, headers=self.http_headers
-            )
-            response = self._probe("list", request, probe, context)
-            if response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR:
-                return response, None
-            return response, read_search_page(self.payload(response))
-
-        failure: list[str] = []
-
-        def get_one(entity_id: int) -> tuple[requests.Response | None, Any]:
-            assert self.get_path is not None
-            one = self.build_prepared_request(
-                method="GET",
-                url=self.url_base + self.get_path.format(id=entity_id),
-                headers=self.http_headers,
-            )
-            try:
-                response = self._probe("get", request, one, context)
-            except FatalAPIError as exc:
-                failure.append(str(exc))
-                return None, None
-            if response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR:
-                answer = classify(response)
-                failure.append(answer.message if answer else f"HTTP {response.status_code}")
-                return response, None
-            return response, self.payload(response)
-
-        hunt = PoisonHunt(
-            page=page,
-            get_one=get_one,
-            page_size=self.page_size,
-            after=token.after if token else None,
-            start=start,
-            until=bound,
-            id_key=self.id_key,
-            id_field=self.id_field,
-        )
-        result = hunt.run()
-        if result is None:
-            self.logger.warning(
-                "Magento answers HTTP 500 even for a %s page that selects no %s: the list "
-                "endpoint fails as a whole, not on one %s",
-                self.noun,
-                self.noun_one,
-                self.noun_one,
-            )
-            raise error
-        last = result.last_response or failed
-        self.logger.info("Searched the failing %s page with %d requests", self.noun, hunt.requests)
-        if result.bad_id is not None and not result.recovered:
-            problem = self._unreadable(result, hunt.after, list_endpoint, failure)
-            if not result.items:
-                raise problem
-            return self._page_response(result.items, len(result.items), last, problem)
-        if result.recovered:
-            self._warn_recovered(result.items[-1], list_endpoint)
-        elif not result.items:
-            raise error  # the failure went away and nothing is left to read
-        remaining = 1 if result.remaining is None else result.remaining
-        total = len(result.items) + remaining + (1 if imposed else 0)
-        return self._page_response(result.items, total, last)
-
-    def _warn_recovered(self, row: dict[str, Any], list_endpoint: str) -> None:
-        assert self.get_path is not None
-        entity_id = row.get(self.id_key)
-        increment = row.get("increment_id")
-        named = f" (increment_id {increment})" if increment is not None else ""
-        self.logger.warning(
-            "Magento's list endpoint %s fails with HTTP 500 on %s entity_id %s%s: read it "
-            "with GET %s instead and emitted it in its place. Fix this %s in Magento (usually "
-            "odd payment or address data); until then every sync searches for it again",
-            list_endpoint,
-            self.noun_one,
-            entity_id,
-            named,
-            "/rest" + self.get_path.format(id=entity_id),
-            self.noun_one,
-        )
-
-    def _unreadable(
-        self,
-        result: HuntResult,
-        after: Cursor | None,
-        list_endpoint: str,
-        failure: list[str],
-    ) -> PoisonOrderError:
-        assert self.get_path is not None
-        assert result.bad_id is not None
-        last = cursor_of(result.items[-1], self.id_key) if result.items else after
-        where = (
-            f"the bookmark is at updated_at {last.updated_at}, entity_id {last.entity_id}"
-            if last is not None
-            else "the bookmark is unchanged"
-        )
-        said = failure[-1] if failure else "no usable answer"
-        path = "/rest" + self.get_path.format(id=result.bad_id)
-        msg = (
-            f"Magento cannot return {self.noun_one} entity_id {result.bad_id}: every page of "
-            f"{list_endpoint} that holds it answers HTTP 500, and GET {path} failed too: "
-            f"{said}. Every {self.noun_one} before it was synced ({where}); the sync stops "
-            f"here so that this {self.noun_one} is not skipped. Fix {self.noun_one} "
-            f"{result.bad_id} in Magento (usually odd payment or address data; the report "
-            f"id above points to the details in Magento's var/log/exception.log), then run "
-            f"the sync again"
-        )
-        return PoisonOrderError(msg, result.bad_id)
-
-    def _page_response(
-        self,
-        items: list[dict[str, Any]],
-        total: int,
-        like: requests.Response,
-        failure: Exception | None = None,
-    ) -> requests.Response:
-        """A page built from the rows the search read, answered "like" Magento's last one.
-
-        Its ``Date`` is that answer's, so the next page stays before a second Magento
-        reported; ``failure`` is raised once its rows are emitted.
-        """
-        response = requests.Response()
-        response.status_code = HTTPStatus.OK
-        response.reason = "OK"
-        response._content = _PAGE_ENCODER.encode({"items": items, "total_count": total})
-        response.encoding = "utf-8"
-        response.headers["Content-Type"] = "application/json; charset=utf-8"
-        if like.headers.get("Date"):
-            response.headers["Date"] = like.headers["Date"]
-        response.url = like.url
-        response.request = like.request
-        if failure is not None:
-            self._page_failures[response] = failure
-        return response
+        return self.page_isolation.wrap(request)
 
 
 class OrdersStream(KeysetSearchStream):
@@ -641,16 +402,3 @@ class OrdersStream(KeysetSearchStream):
         self, record: dict[str, Any], context: Context | None
     ) -> dict[str, Any] | None:
         return {"order_id": record.get("entity_id"), "items": record.get("items") or []}
-
-
-def _answered_500(error: FatalAPIError) -> requests.Response | None:
-    """The HTTP 500 answer a request gave up on, if that is why it failed."""
-    cause = error.__cause__
-    response = getattr(cause, "response", None)
-    if (
-        isinstance(cause, RetriableAPIError)
-        and isinstance(response, requests.Response)
-        and response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
-    ):
-        return response
-    return None
