@@ -198,8 +198,10 @@ def summary(codes: dict[int, str]) -> None:
     views = ", ".join(f"{v} in store view {codes.get(k, k)!r}" for k, v in sorted(by_store.items()))
     states = ", ".join(f"{v} {k}" for k, v in sorted(by_state.items()))
     say(
-        f"\nWhat happened: the tap read the sandbox's paid (processing) orders and the target "
-        f"stored {total} orders with {lines} lines to ship: {views}.\n"
+        f"\nWhat happened: the tap read the sandbox's paid (processing) orders, plus those in "
+        f"the statuses it follows (on hold, canceled, closed, complete: the target only uses "
+        f"them to stop orders it already has), and the target stored {total} orders with "
+        f"{lines} lines to ship: {views}.\n"
         f"Fulfillment states: {states}. Orders placed in the last {DELAY_MINUTES} minutes are "
         f"'held' until their release time; the next run or `meltano invoke "
         f"target-dropstream:release` moves them to 'ready'.\n"
