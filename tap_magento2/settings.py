@@ -15,6 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_STATUSES = ("processing",)
+#: Seconds before the bookmark that each incremental run reads again (see parse_lookback).
+DEFAULT_LOOKBACK_SECONDS = 60
+MAX_LOOKBACK_SECONDS = 86_400
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 300  # Magento's default "Maximum Page Size" (webapi/validation/maximum_page_size)
 OAUTH_SETTINGS = ("consumer_key", "consumer_secret", "access_token_secret")
@@ -194,6 +197,31 @@ def _status_list(value: Any, setting: str) -> list[str]:
     return statuses
 
 
+def parse_lookback(value: Any) -> int:
+    """``lookback_seconds``: how far before the bookmark an incremental run starts reading.
+
+    Magento stamps ``updated_at`` when an order is saved, but other connections see the
+    order only once its transaction commits, which a slow payment step can delay by
+    seconds. A sync that ran in between moved its bookmark past that second; reading the
+    last minute again on the next run picks such an order up (targets upsert by key, and
+    target-dropstream re-applies a version it already has without change).
+
+    Raises:
+        ValueError: naming ``lookback_seconds``.
+    """
+    if value is None:
+        return DEFAULT_LOOKBACK_SECONDS
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            value = -1
+    if not 0 <= value <= MAX_LOOKBACK_SECONDS:
+        msg = f"lookback_seconds must be a whole number from 0 to {MAX_LOOKBACK_SECONDS}"
+        raise ValueError(msg)
+    return value
+
+
 def parse_start_date(value: str) -> datetime:
     """Parse ``start_date`` (ISO 8601; no offset means UTC) into an aware UTC datetime.
 
@@ -248,6 +276,7 @@ def validate_settings(config: Mapping[str, Any]) -> list[str]:
         )
     check(parse_statuses, config.get("order_import_status"))
     check(parse_follow_statuses, config.get("order_follow_status"))
+    check(parse_lookback, config.get("lookback_seconds"))
     if config.get("start_date") is not None:
         check(parse_start_date, config["start_date"])
     page_size = config.get("page_size", DEFAULT_PAGE_SIZE)

@@ -19,7 +19,13 @@ from tap_magento2.sales_streams import (
     OrderItemsStream,
     ShipmentsStream,
 )
-from tap_magento2.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, validate_settings
+from tap_magento2.settings import (
+    DEFAULT_LOOKBACK_SECONDS,
+    DEFAULT_PAGE_SIZE,
+    MAX_LOOKBACK_SECONDS,
+    MAX_PAGE_SIZE,
+    validate_settings,
+)
 from tap_magento2.streams import (
     DEFAULT_CONCURRENT_REQUESTS,
     MAX_CONCURRENT_REQUESTS,
@@ -115,6 +121,15 @@ class TapMagento2(Tap):
             th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
             default=DEFAULT_PAGE_SIZE,
             description=f"Orders per request, 1 to {MAX_PAGE_SIZE} (Magento's maximum page size)",
+        ),
+        th.Property(
+            "lookback_seconds",
+            th.IntegerType(minimum=0, maximum=MAX_LOOKBACK_SECONDS),
+            default=DEFAULT_LOOKBACK_SECONDS,
+            description=(
+                "Incremental runs read again this many seconds before the bookmark, so an "
+                "order whose save committed late is not passed by it; 0 = from the bookmark"
+            ),
         ),
         th.Property(
             "max_concurrent_requests",

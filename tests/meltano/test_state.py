@@ -6,6 +6,7 @@ fulfillment store once, with its latest data, and a shipped order stays shipped.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tap_magento2.sandbox import MagentoSandbox
@@ -22,6 +23,8 @@ from tests.meltano.observe import (
     read_store,
     window_starts,
 )
+
+LOOKBACK = timedelta(seconds=60)  # meltano.yml: lookback_seconds
 
 
 def first_load(
@@ -70,10 +73,13 @@ def test_second_run_loads_only_orders_updated_in_between(
     project.run(*PIPELINE)
 
     (start,) = window_starts(sandbox.requests[seen:])
-    assert start == magento_time(first_bookmark), "the second run did not start at the bookmark"
-    at_bookmark = order_ids(paid_orders(sandbox, updated_from=start, updated_to=start))
-    asked = order_ids(paid_orders(sandbox, updated_from=start)) - at_bookmark
-    assert asked == {*moved, pending, placed}
+    assert start == magento_time(parse_time(first_bookmark) - LOOKBACK), (
+        "the second run did not start at the bookmark less lookback_seconds"
+    )
+    bookmark = magento_time(first_bookmark)
+    at_bookmark = order_ids(paid_orders(sandbox, updated_from=bookmark, updated_to=bookmark))
+    asked = order_ids(paid_orders(sandbox, updated_from=bookmark)) - at_bookmark
+    assert asked == {*moved, pending, placed}  # what changed since the bookmark
     after = read_store(store_url)
     assert_store_matches(after, set(before.orders) | {pending, placed})
     for entity_id in moved:
@@ -104,7 +110,9 @@ def test_replay_and_full_refresh_add_nothing_twice(
     project.run(*PIPELINE)
 
     (start,) = window_starts(sandbox.requests[seen:])
-    assert start == magento_time(earlier), "the run did not start at the bookmark set"
+    assert start == magento_time(parse_time(earlier) - LOOKBACK), (
+        "the run did not start at the bookmark set, less lookback_seconds"
+    )
     replayed = order_ids(paid_orders(sandbox, updated_from=start))
     assert newest in replayed
     assert len(replayed) >= len(paid) // 2

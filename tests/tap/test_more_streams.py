@@ -125,7 +125,7 @@ def test_rerun_from_the_bookmark_emits_only_changed_documents(
 ) -> None:
     sb = make_sandbox(order_count=120, seed=4)
     with_documents(sb)
-    config = sandbox_config(sb)
+    config = sandbox_config(sb, lookback_seconds=0)  # exactly from the bookmark
     first = run_tap(config, streams=(stream,))
     assert [r["entity_id"] for r in first.records(stream)] == [
         d["entity_id"] for d in truth(sb.data)
