@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -123,6 +123,9 @@ def parse_time(value: str | datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+#: meltano.yml's lookback_seconds: each incremental run starts this long before the bookmark.
+LOOKBACK = timedelta(seconds=60)
+
 #: What the pipeline's tap requests: order_import_status, then order_follow_status (meltano.yml).
 STREAMED_STATUSES = ["processing", "holded", "canceled", "closed", "complete"]
 
@@ -130,6 +133,11 @@ STREAMED_STATUSES = ["processing", "holded", "canceled", "closed", "complete"]
 def streamed_orders(sandbox: MagentoSandbox, **kwargs: Any) -> list[dict[str, Any]]:
     """The orders the pipeline's tap streams (imported, or in a status it follows)."""
     return sandbox.data.matching(STREAMED_STATUSES, **kwargs)
+
+
+def newest_streamed(sandbox: MagentoSandbox, **kwargs: Any) -> str:
+    """Where a complete run leaves the bookmark: the newest order the tap streams."""
+    return str(streamed_orders(sandbox, **kwargs)[-1]["updated_at"])
 
 
 def paid_orders(sandbox: MagentoSandbox, **kwargs: Any) -> list[dict[str, Any]]:
