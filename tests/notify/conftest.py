@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from tap_magento2.api import MagentoClient
 from tap_magento2.sandbox import MagentoSandbox
+from tap_magento2.sandbox.errors import NOT_AUTHORIZED
 from tap_magento2.settings import normalize_store_url
 from target_dropstream.cli import main
 from target_dropstream.models import Order
@@ -195,3 +196,14 @@ def write_csv(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+def refuse(shop: Shop, path: str, resource: str) -> None:
+    """The integration lacks ``resource``: every GET of ``path`` answers Magento's 401."""
+    shop.sb.faults.add(
+        path=path,
+        method="GET",
+        times=50,
+        status=401,
+        body={"message": NOT_AUTHORIZED, "parameters": {"resources": resource}},
+    )

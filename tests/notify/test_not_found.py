@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from tap_magento2.sandbox.catalog import STORE_VIEWS
-from tap_magento2.sandbox.errors import ENTITY_NOT_FOUND, NOT_AUTHORIZED
+from tap_magento2.sandbox.errors import ENTITY_NOT_FOUND
 
-from .conftest import Shop, find_order
+from .conftest import Shop, find_order, refuse
 
 UPS = ("--carrier-code", "ups", "--title", "United Parcel Service")
 GONE_ID = 9_000_001  # an order id the sandbox (like a store after a deletion) does not have
@@ -53,13 +53,7 @@ def by_key(shop: Shop) -> dict[str, dict[str, Any]]:
 
 def block_store_views(shop: Shop) -> None:
     """The integration lacks Magento_Backend::store: GET /V1/store/storeViews answers 401."""
-    shop.sb.faults.add(
-        path="/V1/store/storeViews",
-        method="GET",
-        times=50,
-        status=401,
-        body={"message": NOT_AUTHORIZED, "parameters": {"resources": "Magento_Backend::store"}},
-    )
+    refuse(shop, "/V1/store/storeViews", "Magento_Backend::store")
 
 
 def test_a_deleted_order_fails_its_shipment_and_the_later_ones_are_sent(shop: Shop) -> None:

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from tap_magento2.sandbox.catalog import store_view
-from tap_magento2.sandbox.errors import NOT_AUTHORIZED
 
-from .conftest import Shop, children, find_order, item, top
+from .conftest import Shop, children, find_order, item, refuse, top
 
 UPS = ("--carrier-code", "ups", "--title", "United Parcel Service")
 KINDS = {
@@ -41,13 +40,7 @@ def expected_items(order: dict[str, Any], kind: str) -> list[tuple[int, float]]:
 
 def block_catalog(shop: Shop) -> None:
     """The integration may not read the catalog: GET /V1/products answers 401."""
-    shop.sb.faults.add(
-        path="/V1/products",
-        method="GET",
-        times=50,
-        status=401,
-        body={"message": NOT_AUTHORIZED, "parameters": {"resources": "Magento_Catalog::products"}},
-    )
+    refuse(shop, "/V1/products", "Magento_Catalog::products")
 
 
 def record(shop: Shop, order: dict[str, Any], *extra: str) -> str:

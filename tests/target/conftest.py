@@ -7,6 +7,8 @@ import copy
 import io
 import json
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -305,3 +307,28 @@ def dump_store(url: str, *, ignore: Iterable[str] = ()) -> dict[str, list[tuple]
             )
     engine.dispose()
     return result
+
+
+def pipe_tap_to_target(
+    tap_args: list[str], target_config: Path, *, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``tap-magento2 ARGS | target-dropstream --config FILE`` through a real OS pipe.
+
+    Checks that the tap exited 0; returns the target's result (its stdout is the STATE).
+    """
+    bin_dir = Path(sys.executable).parent
+    tap = subprocess.Popen(
+        [str(bin_dir / "tap-magento2"), *tap_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    target = subprocess.run(
+        [str(bin_dir / "target-dropstream"), "--config", str(target_config)],
+        stdin=tap.stdout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert tap.wait(timeout=60) == 0
+    return target

@@ -15,48 +15,33 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bench.run import orders_only
 from tap_magento2.sandbox import MagentoSandbox
 from target_dropstream.models import Order
 from target_dropstream.rules import shippable_lines
-from tests.target.conftest import NOW
+from tests.target.conftest import NOW, pipe_tap_to_target
 
 BIN = Path(sys.executable).parent
 FOLLOW = "holded,canceled,closed,complete"
 
 
 def _run_pipe(tmp_path: Path, tap: dict[str, Any], target: dict[str, Any], state: dict) -> dict:
-    """tap-magento2 (orders only) | target-dropstream; returns the last STATE."""
+    """tap-magento2 (orders only, as meltano.yml selects) | target-dropstream; the last STATE."""
     tap_config, target_config, state_file = (tmp_path / n for n in ("t.json", "d.json", "s.json"))
     tap_config.write_text(json.dumps(tap))
     target_config.write_text(json.dumps(target))
     state_file.write_text(json.dumps(state))
-    catalog = json.loads(
-        subprocess.run(
-            [str(BIN / "tap-magento2"), "--config", str(tap_config), "--discover"],
-            capture_output=True,
-            check=True,
-        ).stdout
-    )
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] == "orders"
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
-    command = f"--config {tap_config} --catalog {tmp_path / 'catalog.json'} --state {state_file}"
-    tap_process = subprocess.Popen(
-        [str(BIN / "tap-magento2"), *command.split()],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    done = subprocess.run(
-        [str(BIN / "target-dropstream"), "--config", str(target_config)],
-        stdin=tap_process.stdout,
+    discovered = subprocess.run(
+        [str(BIN / "tap-magento2"), "--config", str(tap_config), "--discover"],
         capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        check=True,
+    ).stdout
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(orders_only(json.loads(discovered))))
+    done = pipe_tap_to_target(
+        ["--config", str(tap_config), "--catalog", str(catalog), "--state", str(state_file)],
+        target_config,
     )
-    assert tap_process.wait(timeout=60) == 0
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.splitlines()[-1])
 

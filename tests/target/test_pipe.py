@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from sqlalchemy import create_engine, text
 from tap_magento2.sandbox import MagentoSandbox
 from target_dropstream.models import Order
 from target_dropstream.rules import shippable_lines
-from tests.target.conftest import NOW
+from tests.target.conftest import NOW, pipe_tap_to_target
 
 BIN = Path(sys.executable).parent
 
@@ -34,20 +33,7 @@ def test_tap_to_target_pipe(tmp_path: Path) -> None:
         target_config.write_text(
             json.dumps({"database_url": url, "store_url": sandbox.base_url, "batch_size_rows": 25})
         )
-        tap = subprocess.Popen(
-            [str(BIN / "tap-magento2"), "--config", str(tap_config)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        target = subprocess.run(
-            [str(BIN / "target-dropstream"), "--config", str(target_config)],
-            stdin=tap.stdout,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert tap.wait(timeout=60) == 0
+        target = pipe_tap_to_target(["--config", str(tap_config)], target_config)
         assert target.returncode == 0, target.stderr[-2000:]
         expected = {o["entity_id"]: o for o in sandbox.data.matching(statuses=["processing"])}
 
