@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -88,6 +89,9 @@ class Sandbox:
                 str(latency_ms),
                 "--latency-per-order-ms",
                 str(per_order_ms),
+                # Bearer on (a store whose admin allowed it), so the raw loop and the
+                # plugins authenticate the same cheap way.
+                "--bearer",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -98,7 +102,7 @@ class Sandbox:
             self.stop()
             raise RuntimeError(f"the sandbox did not start: {line.strip()}")
         self.url = f"http://127.0.0.1:{self.port}"
-        self.token = line.rsplit("access_token=", 1)[1].strip()
+        self.token = re.search(r"\baccess_token=(\S+)", line).group(1)  # type: ignore[union-attr]
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -4,6 +4,9 @@
    this checkout (``meltano install``).
 2. A sandbox Magento store starts on http://127.0.0.1:8765 with a few hundred orders
    in several store views (``magento2-sandbox``; the ``dev`` environment points there).
+   Like an untouched Magento 2.4.4+ store it refuses the integration token as a Bearer
+   token, so the pipeline signs every request with OAuth 1.0a and the Integration's
+   four keys, the way that works on a new store.
 3. ``meltano run tap-magento2 target-dropstream`` loads the paid orders into the dev
    fulfillment store, holding orders placed in the last hour (delay_minutes).
 4. ``meltano invoke target-dropstream:status`` shows where every order stands.
@@ -14,7 +17,6 @@ The sandbox is always stopped at the end: on success, on failure and on Ctrl-C.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
@@ -23,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -35,7 +36,8 @@ SANDBOX_HOST = "127.0.0.1"
 SANDBOX_PORT = 8765  # the port meltano.yml's dev environment uses
 SANDBOX_URL = f"http://{SANDBOX_HOST}:{SANDBOX_PORT}"
 SANDBOX_ORDERS = 300
-SANDBOX_SEED = "1"  # the dev environment's access token is this seed's sandbox token
+SANDBOX_SEED = "1"  # the dev environment's four OAuth keys are this seed's sandbox keys
+OAUTH_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 DELAY_MINUTES = 60
 DEV_STATE_ID = "dev:tap-magento2-to-target-dropstream"
 DEV_STORE = PROJECT_ROOT / "dropstream-dev.db"  # meltano.yml: dev database_url
@@ -111,7 +113,7 @@ def terminate(process: subprocess.Popen[Any], timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
-def running_sandbox() -> Iterator[str]:
+def running_sandbox() -> Iterator[dict[str, str]]:
     """Start ``magento2-sandbox`` on the dev port and stop it whatever happens."""
     if port_in_use(SANDBOX_HOST, SANDBOX_PORT):
         msg = (
@@ -140,8 +142,10 @@ def running_sandbox() -> Iterator[str]:
             stop(process)
 
 
-def wait_until_listening(process: subprocess.Popen[str], log: IO[str], timeout: float = 30) -> str:
-    """Wait for the sandbox's start line; return the access token it prints."""
+def wait_until_listening(
+    process: subprocess.Popen[str], log: IO[str], timeout: float = 30
+) -> dict[str, str]:
+    """Wait for the sandbox's start line; return the four OAuth keys it prints."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log.seek(0)
@@ -149,23 +153,28 @@ def wait_until_listening(process: subprocess.Popen[str], log: IO[str], timeout: 
         if process.poll() is not None:
             msg = f"magento2-sandbox exited with code {process.returncode}:\n{output.strip()}"
             raise DemoError(msg)
-        found = re.search(r"access_token=(\S+)", output)
-        if found and port_in_use(SANDBOX_HOST, SANDBOX_PORT):
-            return found.group(1)
+        keys = dict(re.findall(r"(\w+)=(\S+)", output))
+        if set(OAUTH_KEYS) <= set(keys) and port_in_use(SANDBOX_HOST, SANDBOX_PORT):
+            return {name: keys[name] for name in OAUTH_KEYS}
         time.sleep(0.2)
     msg = f"magento2-sandbox did not start listening on port {SANDBOX_PORT} within {timeout:.0f} s"
     raise DemoError(msg)
 
 
-def store_view_codes(token: str) -> dict[int, str]:
-    """Store view id -> code, as the sandbox store reports them."""
-    request = urllib.request.Request(
+def store_view_codes(keys: dict[str, str]) -> dict[int, str]:
+    """Store view id -> code, as the sandbox store reports them (an OAuth-signed GET)."""
+    import requests
+
+    from tap_magento2.auth import OAuth1Auth
+
+    response = requests.get(
         f"{SANDBOX_URL}/rest/V1/store/storeViews",
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        auth=OAuth1Auth(**keys),
+        headers={"Accept": "application/json"},
+        timeout=10,
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        views = json.load(response)
-    return {int(view["id"]): str(view["code"]) for view in views}
+    response.raise_for_status()
+    return {int(view["id"]): str(view["code"]) for view in response.json()}
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -199,9 +208,9 @@ def summary(codes: dict[int, str]) -> None:
     states = ", ".join(f"{v} {k}" for k, v in sorted(by_state.items()))
     say(
         f"\nWhat happened: the tap read the sandbox's paid (processing) orders, plus those in "
-        f"the statuses it follows (on hold, canceled, closed, complete: the target only uses "
-        f"them to stop orders it already has), and the target stored {total} orders with "
-        f"{lines} lines to ship: {views}.\n"
+        f"the statuses it follows (on hold, payment review, canceled, closed, complete: the "
+        f"target only uses them to stop orders it already has), and the target stored {total} "
+        f"orders with {lines} lines to ship: {views}.\n"
         f"Fulfillment states: {states}. Orders placed in the last {DELAY_MINUTES} minutes are "
         f"'held' until their release time; the next run or `meltano invoke "
         f"target-dropstream:release` moves them to 'ready'.\n"
@@ -214,11 +223,15 @@ def real_store_help() -> None:
     say(
         "\nTo run it against a real store:\n"
         "  export MAGENTO_STORE_URL=https://store.example.com\n"
-        "  export MAGENTO_ACCESS_TOKEN=<integration access token>\n"
+        "  export MAGENTO_CONSUMER_KEY=... MAGENTO_CONSUMER_SECRET=... \\\n"
+        "         MAGENTO_ACCESS_TOKEN=... MAGENTO_ACCESS_TOKEN_SECRET=...   "
+        "# the Integration's four keys\n"
         "  export DROPSTREAM_DATABASE_URL=postgresql+psycopg://user@db-host:5432/dropstream\n"
         "  .venv/meltano/bin/meltano --environment prod run tap-magento2 target-dropstream\n"
-        "(Magento 2.4.4+: allow integration tokens as standalone Bearer tokens under Stores > "
-        "Configuration > Services > OAuth > Consumer Settings, or set the OAuth 1.0a settings.)"
+        "(System > Extensions > Integrations shows the four keys. With the access token alone, "
+        "sent as a Bearer token, Magento 2.4.4+ needs Stores > Configuration > Services > OAuth "
+        "> Consumer Settings > Allow OAuth Access Tokens to be used as standalone Bearer tokens "
+        "= Yes.)"
     )
 
 
@@ -247,8 +260,9 @@ def demo() -> None:
     run_meltano(meltano, ["install"], env, "Installing the plugins")
 
     step(3, f"Sandbox Magento store on http://{SANDBOX_HOST}:{SANDBOX_PORT}")
-    with running_sandbox() as token:
-        codes = store_view_codes(token)
+    with running_sandbox() as keys:
+        codes = store_view_codes(keys)
+        say("It refuses Bearer tokens (a new store's default): every request is OAuth-signed.")
         listed = ", ".join(code for view_id, code in sorted(codes.items()) if view_id)
         say(f"{SANDBOX_ORDERS} seeded orders in the store views {listed}.")
         reset_dev(meltano, env)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from tap_magento2.auth import build_auth, is_signed, new_session
+from tap_magento2.bearer_scope import scope_note
 from tap_magento2.errors import (
     TRANSPORT_ERRORS,
     classify,
@@ -240,10 +241,17 @@ class MagentoClient:
             self._sleep(self.retry_policy.wait(attempt, response))
 
     def _decode(self, response: requests.Response) -> Any:
-        failure = classify(response, signed=is_signed(self._auth))
+        signed = is_signed(self._auth)
+        failure = classify(response, signed=signed)
         if failure is not None:
+            message = failure.message
+            if failure.not_authorized and not signed and response.request is not None:
+                note = scope_note(
+                    self._session, response.request, self.store_view_code, timeout=self.timeout
+                )
+                message += note or ""
             error = MagentoAPIError(
-                failure.message,
+                message,
                 failure.status,
                 failure.endpoint,
                 failure.magento_message,

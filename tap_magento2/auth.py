@@ -8,6 +8,12 @@ Two ways, both plain ``requests`` auth objects so the SDK streams and any
 * ``OAuth1Auth``: OAuth 1.0a with HMAC-SHA256 (the only method Magento supports), using
   the four Integration credentials. Every call signs afresh, so a retried request gets a
   new nonce and timestamp (Magento rejects a reused nonce with 401 ``nonce_used``).
+
+  Magento builds the signature base string from the raw query string, decoding it with
+  PHP's ``rawurldecode``: a ``+`` stays a plus. ``requests`` writes spaces as ``+`` while
+  the signer reads them as spaces, so every query with a space (each ``updated_at``
+  filter) was refused as "The signature is invalid". Queries therefore go out with
+  spaces as ``%20`` (RFC 3986) and are signed as sent.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class OAuth1Auth(requests.auth.AuthBase):
         # A retry hands us the already-signed request: drop the old header so the new
         # signature (fresh nonce and timestamp) is computed from the request alone.
         request.headers.pop("Authorization", None)
+        request.url = rfc3986_query(request.url)
         signed: requests.PreparedRequest = self._signer(request)
         header = signed.headers.get("Authorization")
         if isinstance(header, bytes):  # requests-oauthlib hands back bytes
@@ -72,6 +79,19 @@ class OAuth1Auth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "OAuth1Auth(<credentials hidden>)"
+
+
+def rfc3986_query(url: str | None) -> str | None:
+    """Write the query's spaces as ``%20``: Magento's OAuth check reads ``+`` as a plus.
+
+    ``requests`` form-encodes ``params`` (space -> ``+``, a literal plus -> ``%2B``), so
+    every ``+`` left in its query stands for a space.
+    """
+    if not url or "?" not in url:
+        return url
+    base, _, rest = url.partition("?")
+    query, hash_mark, fragment = rest.partition("#")
+    return f"{base}?{query.replace('+', '%20')}{hash_mark}{fragment}"
 
 
 def _quiet_oauth_debug_logs() -> None:

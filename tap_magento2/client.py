@@ -21,6 +21,7 @@ from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from tap_magento2 import schemas
 from tap_magento2.auth import auth_from_config, is_signed, new_session
+from tap_magento2.bearer_scope import scope_note
 from tap_magento2.errors import (
     TRANSPORT_ERRORS,
     classify,
@@ -127,15 +128,25 @@ class Magento2Stream(RESTStream[Any]):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
-        failure = classify(response, signed=is_signed(self.authenticator))
+        signed = is_signed(self.authenticator)
+        failure = classify(response, signed=signed)
         if failure is not None:
             if failure.retriable:
                 raise RetriableAPIError(failure.message, response)
+            message = failure.message
+            if failure.not_authorized and not signed:
+                message += self._bearer_scope_note(response)
             resource = _acl_resource(failure.parameters) if failure.status == 401 else None
             if resource is not None:
-                raise AccessDeniedError(failure.message, resource)
-            raise FatalAPIError(failure.message)
+                raise AccessDeniedError(message, resource)
+            raise FatalAPIError(message)
         self.check_answer(response)
+
+    def _bearer_scope_note(self, response: requests.Response) -> str:
+        """Why ``/rest/V1`` refused a token ``/rest/<store_view_code>/V1`` accepts, if so."""
+        code = (self.config.get("store_view_code") or "").strip() or None
+        note = scope_note(self.requests_session, response.request, code, timeout=self.timeout)
+        return note or ""
 
     def check_answer(self, response: requests.Response) -> None:
         """Raise the SDK's retriable/fatal error when a 2xx body is unusable."""

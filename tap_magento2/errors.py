@@ -128,6 +128,12 @@ class Failure:
     retriable: bool
     magento_message: str | None = None
     parameters: Any = None
+    template: str | None = None
+
+    @property
+    def not_authorized(self) -> bool:
+        """Magento's ACL 401: a refused token or a missing resource."""
+        return self.status == HTTPStatus.UNAUTHORIZED and self.template == NOT_AUTHORIZED
 
 
 def classify(response: requests.Response, *, signed: bool = False) -> Failure | None:
@@ -173,6 +179,7 @@ def classify(response: requests.Response, *, signed: bool = False) -> Failure | 
         retriable=retriable,
         magento_message=magento.text if magento else None,
         parameters=magento.parameters if magento else None,
+        template=magento.template if magento else None,
     )
 
 

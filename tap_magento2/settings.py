@@ -15,6 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_STATUSES = ("processing",)
+#: Every status an imported order can move to that stops its fulfillment (on hold, payment
+#: review, suspected fraud, canceled, closed = refunded, complete = shipped elsewhere).
+#: ``order_follow_status`` streams them by default so a fulfillment target can stop the order.
+STOPPING_STATUSES = ("holded", "payment_review", "fraud", "canceled", "closed", "complete")
 #: Seconds before the bookmark that each incremental run reads again (see parse_lookback).
 DEFAULT_LOOKBACK_SECONDS = 60
 MAX_LOOKBACK_SECONDS = 86_400
@@ -178,8 +182,15 @@ def parse_statuses(value: Any, setting: str = "order_import_status") -> list[str
 
 
 def parse_follow_statuses(value: Any) -> list[str]:
-    """``order_follow_status``: statuses streamed besides the import statuses (may be none)."""
-    return [] if value is None else _status_list(value, "order_follow_status")
+    """``order_follow_status``: statuses streamed besides the import statuses.
+
+    Unset follows every status that stops fulfillment (``STOPPING_STATUSES``), so a plain
+    ``tap-magento2 | target-dropstream`` stops an order Magento holds or cancels after
+    import; an explicit empty list (``[]`` or ``""``) follows none.
+    """
+    if value is None:
+        return list(STOPPING_STATUSES)
+    return _status_list(value, "order_follow_status")
 
 
 def _status_list(value: Any, setting: str) -> list[str]:

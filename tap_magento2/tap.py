@@ -24,6 +24,7 @@ from tap_magento2.settings import (
     DEFAULT_PAGE_SIZE,
     MAX_LOOKBACK_SECONDS,
     MAX_PAGE_SIZE,
+    STOPPING_STATUSES,
     validate_settings,
 )
 from tap_magento2.streams import (
@@ -105,10 +106,11 @@ class TapMagento2(Tap):
         th.Property(
             "order_follow_status",
             th.AnyOf(th.StringType, th.ArrayType(th.StringType)),
+            default=",".join(STOPPING_STATUSES),
             description=(
-                "Statuses an imported order can move to (e.g. holded, canceled, closed, "
-                "complete), streamed too so a fulfillment target can stop that order; "
-                "unset = none"
+                "Statuses an imported order can move to, streamed too so a fulfillment "
+                "target can stop that order; the default follows every status that stops "
+                'fulfillment; an empty list ([] or "") follows none'
             ),
         ),
         th.Property(

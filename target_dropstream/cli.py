@@ -9,6 +9,7 @@ secrets are never printed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -110,10 +111,26 @@ def status(
 
 @main.command()
 @_common
+@click.option(
+    "--all",
+    "read_all",
+    is_flag=True,
+    help="Read every ready and partially shipped order back now, whatever "
+    "recheck_interval_minutes says.",
+)
 @click.pass_context
-def release(ctx: click.Context, database_url: str | None, config_file: Path | None) -> None:
-    """Release held orders that are due now (re-checked with Magento when configured)."""
+def release(
+    ctx: click.Context, database_url: str | None, config_file: Path | None, *, read_all: bool
+) -> None:
+    """Release held orders that are due now, after reading them back from Magento.
+
+    With Magento configured, ready and partially shipped orders last read back
+    recheck_interval_minutes ago or more are read back too (address, item quantities,
+    status): changes Magento makes without bumping updated_at are never streamed.
+    """
     settings = _settings(database_url, config_file)
+    if read_all:
+        settings = dataclasses.replace(settings, recheck_interval_minutes=0)
     now = ctx.obj["clock"]()
     store = _open(settings, now)
     try:
@@ -378,14 +395,19 @@ def notify(
     <view> is store_view_code, else the code of the order's store view.
 
     Bundles: whether a bundle ships together (the bundle is named) or separately (its
-    options are) is read from the catalog (GET /V1/products, ACL Magento_Catalog::products);
-    without it the compact endpoint's validation message tells, while full mode (which
-    Magento does not validate) names the bundle.
+    options are) is read from the catalog (GET /V1/products); without the ACL resource
+    Magento_Catalog::products such a shipment fails, naming it.
 
-    A shipment whose answer was lost is looked up in Magento (by tracking number) before
-    any new attempt. Refusals (HTTP 400) and orders Magento no longer has (HTTP 404) are
-    marked failed with Magento's message (see `dropstream status`); other errors stop the
-    run and leave the shipment pending.
+    Before posting, the order's quantities are read from Magento: a shipment Magento would
+    trim (shipped, refunded or canceled outside the warehouse) or refuse (shipped in full)
+    fails with the reason and is not posted. The created shipment is read back; other
+    quantities than recorded are reported.
+
+    A shipment whose answer was lost stays pending and is looked up in Magento (by tracking
+    number) before any new attempt; it is posted again only when a look-up made
+    ship_lookup_delay_seconds after the failed attempt finds nothing. Refusals (HTTP 400)
+    and orders Magento no longer has (HTTP 404) are marked failed with Magento's message
+    (see `dropstream status`); other errors stop the run and leave the shipment pending.
     """
     settings = _settings(database_url, config_file)
     if not settings.magento_configured:

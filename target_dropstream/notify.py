@@ -1,19 +1,30 @@
-"""Tell Magento about recorded shipments, exactly once.
+"""Tell Magento about recorded shipments, exactly once, and only what Magento will ship.
 
-Each attempt is counted in the store BEFORE the request leaves. A shipment with an earlier
-attempt (an answer lost to a timeout, a reset or a 5xx, in this run or a crashed one) is
-first looked up in Magento (``GET /V1/shipments`` for the order, matched on a tracking
-number not yet claimed by another of our shipments); if Magento has it, its id is recorded
-and nothing is posted. Magento's refusals (HTTP 400) and "this order does not exist" (HTTP 404
+Before posting, the order is read from Magento (``GET /V1/orders/{id}``, its items' quantities
+only): Magento silently trims a shipment to what is left and refuses one for an order shipped
+in full, so a shipment naming more than is left (shipped, refunded or canceled outside the
+warehouse) is marked failed with the reason and never posted. Bundle types (together or
+separately) come from the catalog (``GET /V1/products``, ACL Magento_Catalog::products), never
+from Magento's (translated) messages. After a post, the created shipment is read back
+(``GET /V1/shipment/{id}``) and a difference from what was recorded is kept as a warning.
+
+Each attempt is counted in the store BEFORE the request leaves, with its time. When the answer
+is lost (timeout, dropped connection, gateway 502/504), Magento may still be running the request
+under its order lock and commit later: the shipment stays pending, and no later run posts it
+again before a look-up (``GET /V1/shipments`` for the order, matched on a tracking number not
+yet claimed by another of our shipments) made ``ship_lookup_delay_seconds`` after the failed
+attempt finds nothing. An earlier look-up that finds it records it; one that does not leaves
+the shipment pending. Magento's refusals (HTTP 400) and "this order does not exist" (HTTP 404
 with Magento's own message on an existing route: the order was deleted, so nothing was
 created) mark that shipment failed with Magento's message and the run goes on with the
-others. Anything else (401, 404 "Request does not match any route." = wrong store_url or
-store_view_code, 5xx after retries) stops the run and leaves the shipment pending.
+others. Anything else (401, a wrong store_url or store_view_code: 404 "Request does not match
+any route." or 400 "Specified request cannot be processed.", 5xx after retries) stops the run
+and leaves the shipment pending.
 
 Store view: each shipment is posted under ``store_view_code`` when it is set, else under
 the code of the order's own store view (read from ``GET /V1/store/storeViews``, ACL
 Magento_Backend::store), else to ``/rest/V1/...``, which Magento serves as its default
-store view. A code is never guessed: an unknown one makes every route answer 404.
+store view. A code is never guessed: an unknown one makes every request fail.
 """
 
 from __future__ import annotations
@@ -21,22 +32,41 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, NoReturn
 
 from tap_magento2.api import MagentoAPIError, MagentoClient
 from tap_magento2.errors import NO_ROUTE
 from target_dropstream import bundle_types, shipment_store
-from target_dropstream.payloads import PayloadError, compact_payload, full_payload, ship_items
+from target_dropstream.payloads import (
+    PayloadError,
+    ShipItem,
+    Shortfall,
+    compact_payload,
+    full_payload,
+    nothing_left_to_ship,
+    ship_items,
+    shortfalls,
+)
 from target_dropstream.settings import TargetSettings
 from target_dropstream.shipment_store import OutgoingShipment
 from target_dropstream.store import FulfillmentStore
 
 Clock = Callable[[], datetime]
 ClientFactory = Callable[[TargetSettings, "str | None"], MagentoClient]
-MAX_UNCERTAIN_POSTS = 3  # posts whose outcome is unknown before the run gives up
-MAX_BUNDLE_RETRIES = 2  # re-posts after Magento named a bundle's shipment type
+MAX_UNCERTAIN_POSTS = 3  # posts answered 5xx/429 (or lost) before the run gives up
+MAX_BUNDLE_RETRIES = 1  # re-posts after the catalog changed a bundle's shipment type
 _UNCERTAIN_STATUSES = frozenset({408, 425, 429})
+#: A gateway gave up waiting (504) or lost the backend (502): Magento may still commit.
+_LOST_STATUSES = frozenset({502, 504})
+#: Magento's answer under /rest/<code>/... when <code> is no store code (no REST processor).
+NO_PROCESSOR = "Specified request cannot be processed."
+#: The fields of ``GET /V1/orders/{id}`` the pre-post check reads.
+ORDER_FIELDS = (
+    "entity_id,state,status,items[item_id,parent_item_id,product_id,product_type,sku,name,"
+    "is_virtual,qty_ordered,qty_shipped,qty_refunded,qty_canceled]"
+)
 #: NoSuchEntityException texts (2.4 OrderRepository::get; older default), reference §5.1.
 _NO_SUCH_ENTITY = ("The entity that was requested doesn't exist", "No such entity")
 
@@ -125,7 +155,7 @@ class _Notifier:
         self._sleep = sleep
         self._clients: dict[str | None, MagentoClient] = {}
         self._views: dict[int, str] | None = None
-        self._order_skus: dict[int, str] = {}
+        self._lost = 0  # answers lost in this run
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -144,76 +174,84 @@ class _Notifier:
     # One shipment --------------------------------------------------------------------------
 
     def send(self, shipment: OutgoingShipment) -> None:
-        if shipment.attempts > 0 and self._found_in_magento(shipment, "an earlier attempt"):
-            return
-        order_items: dict[int, Mapping[str, Any]] | None = {}
-        if any(line.is_bundle_component for line in shipment.lines):
-            order_items = self._order_items(shipment)
-            if order_items is None:  # the order is gone from Magento: marked failed
+        if shipment.attempts > 0:
+            if self._found_in_magento(shipment, "an earlier attempt"):
                 return
-        separately, guessed = self._bundle_types(shipment, order_items)
+            if not self._safe_to_post_again(shipment):
+                return
         if not shipment.lines:
-            self._refused(shipment, "the shipment has no lines in the fulfillment store")
+            self._refused(
+                shipment, "the shipment has no lines in the fulfillment store", posted=False
+            )
             return
-        uncertain = 0
+        order = self._magento_order(shipment)
+        if order is None:  # the order is gone from Magento: marked failed
+            return
+        order_items = _items_by_id(order)
+        if nothing_left_to_ship(order_items):
+            self._nothing_left(shipment, order, None, posted=False)
+            return
+        separately = self._bundle_types(shipment, order_items)
+        if separately is None:  # the catalog cannot tell: marked failed
+            return
         bundle_retries = 0
+        uncertain = 0
         attempts = shipment.attempts
         while True:
             try:
                 items = ship_items(shipment, separately, order_items)
             except PayloadError as exc:
-                # Guessed "together" cannot express a partial kit: guess "separately"
-                # instead and let Magento's validation say which is right.
-                flip = {parent for parent in guessed if not separately[parent]}
-                if not flip:
-                    self._refused(shipment, str(exc))
-                    return
-                separately.update(dict.fromkeys(flip, True))
-                continue
+                self._refused(shipment, str(exc), posted=attempts != shipment.attempts)
+                return
+            short = shortfalls(items, order_items)
+            if short:
+                reason = self._trim_reason(shipment, short)
+                self._refused(shipment, reason, posted=attempts != shipment.attempts)
+                return
             path, body = self._request(shipment, items)
             view = self._view(shipment.store_id)
-            client = self.client(view)
             if not shipment_store.mark_attempt(self.store, shipment.id, attempts, self.clock()):
                 self.report.notes.append(f"{shipment.label}: being sent by another run, skipped")
                 return
             attempts += 1
             try:
-                answer = client.post(path, body)
+                answer = self.client(view).post(path, body)
             except MagentoAPIError as exc:
-                if exc.status == 400:
-                    learned = self._learn(shipment, exc.magento_message, separately, guessed)
-                    if learned and bundle_retries < MAX_BUNDLE_RETRIES:
+                if exc.status == 400 and not _no_route(exc):
+                    if bundle_retries < MAX_BUNDLE_RETRIES and self._types_changed(
+                        shipment, order_items, separately
+                    ):
                         bundle_retries += 1
                         continue
-                    # An earlier attempt whose answer was lost (this run's, or a killed
-                    # run's request that Magento finished after our first look-up) may be
-                    # what Magento refuses to repeat: look again before calling it refused.
-                    earlier = uncertain or shipment.attempts > 0
-                    if earlier and self._found_in_magento(shipment, "a lost answer"):
+                    # An earlier attempt whose answer was lost (a killed run's request
+                    # that Magento finished after our first look-up) may be what Magento
+                    # refuses to repeat: look again before calling it refused.
+                    if shipment.attempts > 0 and self._found_in_magento(shipment, "a lost answer"):
                         return
-                    self._refused(shipment, str(exc))
+                    self._refused_by_magento(shipment, exc)
                     return
                 if _order_missing(exc):
                     # Magento looked the order up and has none: nothing was created, so
                     # only this shipment fails; the others still go out.
                     self._refused(shipment, _missing_message(shipment, exc))
                     return
-                if exc.status is None or exc.status >= 500 or exc.status in _UNCERTAIN_STATUSES:
+                if exc.status is None or exc.status in _LOST_STATUSES:
+                    self._answer_lost(shipment, exc)
+                    return
+                if exc.status >= 500 or exc.status in _UNCERTAIN_STATUSES:
+                    # Answered by Magento (or a proxy in front of it) without running or
+                    # after rolling back: look, then post again.
                     uncertain += 1
                     self._sleep(min(2.0**uncertain, 30.0))
-                    if self._found_in_magento(shipment, "a lost answer"):
+                    if self._found_in_magento(shipment, "an error answer"):
                         return
                     if uncertain < MAX_UNCERTAIN_POSTS:
                         continue
-                self._stop(shipment, self._explain(exc, view))
+                self._stop(shipment, self._explain(exc, view), answered=True)
             else:
-                if self.settings.use_compact_shipment and guessed:
-                    # Magento validated the bundle parents we named: the guesses were right.
-                    confirmed = {parent: separately[parent] for parent in guessed}
-                    shipment_store.cache_bundle_types(
-                        self.store, shipment.source, shipment.order_id, confirmed
-                    )
-                self._notified(shipment, _shipment_id(answer), "")
+                magento_id = _shipment_id(answer)
+                warning = self._check_created(shipment, magento_id, items)
+                self._notified(shipment, magento_id, "", warning)
                 return
 
     def _request(self, shipment: OutgoingShipment, items: list[Any]) -> tuple[str, Any]:
@@ -222,22 +260,190 @@ class _Notifier:
             return f"/V1/order/{shipment.order_id}/ship", compact_payload(items, shipment, source)
         return "/V1/shipment", full_payload(items, shipment, shipment.store_id, source)
 
-    def _notified(self, shipment: OutgoingShipment, magento_id: int | None, how: str) -> None:
-        shipment_store.mark_notified(self.store, shipment.id, magento_id, self.clock())
+    def _notified(
+        self,
+        shipment: OutgoingShipment,
+        magento_id: int | None,
+        how: str,
+        warning: str | None = None,
+    ) -> None:
+        shipment_store.mark_notified(self.store, shipment.id, magento_id, self.clock(), warning)
         shown = f"Magento shipment {magento_id}" if magento_id is not None else "Magento"
         line = f"{shipment.label} -> {shown}{how}"
         (self.report.found if how else self.report.notified).append(line)
+        if warning:
+            self.report.notes.append(f"{shipment.label}: {warning}")
 
-    def _refused(self, shipment: OutgoingShipment, message: str) -> None:
-        shipment_store.mark_failed(self.store, shipment.id, message, self.clock())
+    def _refused(self, shipment: OutgoingShipment, message: str, *, posted: bool = True) -> bool:
+        """Mark the shipment failed; ``posted=False`` (refused before any post of this run):
+        only if no other run posted it meanwhile. Returns whether it was marked."""
+        attempts = None if posted else shipment.attempts
+        if not shipment_store.mark_failed(
+            self.store, shipment.id, message, self.clock(), attempts=attempts
+        ):
+            self.report.notes.append(f"{shipment.label}: being sent by another run, skipped")
+            return False
         self.report.failed.append(f"{shipment.label}: {message}")
+        return True
 
-    def _stop(self, shipment: OutgoingShipment, message: str) -> NoReturn:
+    def _stop(
+        self, shipment: OutgoingShipment, message: str, *, answered: bool = False
+    ) -> NoReturn:
+        """Stop the run; ``answered``: the last post got an answer (none is outstanding)."""
         text = f"shipment {shipment.label} stays pending: {message}"
-        shipment_store.note_error(self.store, shipment.id, message, self.clock())
+        shipment_store.note_error(self.store, shipment.id, message, self.clock(), answered=answered)
         raise NotifyRunError(text)
 
+    # What Magento has left -----------------------------------------------------------------
+
+    def _magento_order(self, shipment: OutgoingShipment) -> Mapping[str, Any] | None:
+        """The order's current state and item quantities; None (marked failed) if it is gone."""
+        try:
+            order = self.reader.get(
+                f"/V1/orders/{shipment.order_id}", params={"fields": ORDER_FIELDS}
+            )
+        except MagentoAPIError as exc:
+            if _order_missing(exc):
+                self._refused(shipment, _missing_message(shipment, exc), posted=False)
+                return None
+            reason = self._explain(exc, self.settings.store_view_code)
+            self._stop(shipment, f"cannot read the order from Magento: {reason}")
+        if not isinstance(order, Mapping):
+            self._stop(shipment, "cannot read the order from Magento: the answer is not an order")
+        return order
+
+    def _trim_reason(self, shipment: OutgoingShipment, short: list[Shortfall]) -> str:
+        """Why Magento would ship less than recorded, item by item; nothing is posted."""
+        ours = shipment_store.notified_quantities(self.store, shipment.source, shipment.order_id)
+        parts = [_shortfall_text(gap, ours.get(gap.item_id, Decimal(0))) for gap in short]
+        return (
+            f"{'; '.join(parts)}. Magento would ship less than recorded (it trims a shipment "
+            "to what is left), so nothing was posted: record the shipment again under the "
+            "same --key with what is left, or leave it failed if Magento is right"
+        )
+
+    def _nothing_left(
+        self,
+        shipment: OutgoingShipment,
+        order: Mapping[str, Any],
+        refusal: str | None,
+        *,
+        posted: bool,
+    ) -> None:
+        """Magento has nothing left to ship on the order: fail the shipment and say why."""
+        items = _items_by_id(order)
+        shipped = any(
+            Decimal(str(item.get("qty_shipped") or 0)) > 0
+            for item in items.values()
+            if item.get("product_type") != "bundle"
+        )
+        said = f" (Magento answered: {refusal})" if refusal else ""
+        if not shipped:
+            self._refused(
+                shipment,
+                "Magento has nothing left to ship on this order: every item is refunded or "
+                f"canceled in Magento{said}",
+                posted=posted,
+            )
+            return
+        reason = "already shipped in Magento: every item is shipped (or refunded/canceled) there"
+        message = (
+            f"{reason}, outside this warehouse's notifications{said}; the order is now "
+            "marked shipped in the fulfillment store"
+        )
+        if not self._refused(shipment, message, posted=posted):
+            return
+        shipment_store.mark_order_shipped_in_magento(
+            self.store,
+            shipment.source,
+            shipment.order_id,
+            magento_status=_text_or_none(order.get("status")),
+            magento_state=_text_or_none(order.get("state")),
+            reason=reason,
+            now=self.clock(),
+        )
+
+    def _refused_by_magento(self, shipment: OutgoingShipment, exc: MagentoAPIError) -> None:
+        """A 400 on the post: when Magento now shows the order shipped in full, say so."""
+        try:
+            order = self.reader.get(
+                f"/V1/orders/{shipment.order_id}", params={"fields": ORDER_FIELDS}
+            )
+        except MagentoAPIError:
+            order = None
+        if isinstance(order, Mapping) and nothing_left_to_ship(_items_by_id(order)):
+            self._nothing_left(shipment, order, str(exc), posted=True)
+            return
+        self._refused(shipment, str(exc))
+
+    def _check_created(
+        self, shipment: OutgoingShipment, magento_id: int | None, items: list[ShipItem]
+    ) -> str | None:
+        """Read the new shipment back; a warning when it holds other quantities than sent."""
+        if magento_id is None:
+            return "Magento's answer carried no shipment id; the shipment was not read back"
+        try:
+            document = self.reader.get(f"/V1/shipment/{magento_id}")
+        except MagentoAPIError as exc:
+            said = exc.magento_message or str(exc)
+            return (
+                f"Magento shipment {magento_id} could not be read back to check its items "
+                f"(HTTP {exc.status}: {said}); grant Magento_Sales::shipment to check it"
+            )
+        held: dict[int, Decimal] = {}
+        for entry in (document or {}).get("items") or []:
+            item_id = _as_int(entry.get("order_item_id")) if isinstance(entry, Mapping) else None
+            if item_id is not None:
+                held[item_id] = held.get(item_id, Decimal(0)) + _decimal(entry.get("qty"))
+        differences = [
+            f"{item.sku} {_qty_text(held.get(item.order_item_id, Decimal(0)))} "
+            f"(recorded {_qty_text(item.qty)})"
+            for item in items
+            if held.get(item.order_item_id, Decimal(0)) != item.qty
+        ]
+        if not differences:
+            return None
+        return (
+            f"Magento shipment {magento_id} holds other quantities than recorded: "
+            f"{', '.join(differences)}; Magento shipped what it holds"
+        )
+
     # Exactly once ---------------------------------------------------------------------------
+
+    def _answer_lost(self, shipment: OutgoingShipment, exc: MagentoAPIError) -> None:
+        """No answer: Magento may still commit it. Pending, looked up after the delay."""
+        now = self.clock()
+        after = now + timedelta(seconds=self.settings.ship_lookup_delay_seconds)
+        message = (
+            f"the answer was lost ({exc}); Magento may still be creating the shipment under "
+            f"its order lock, so it is not posted again before a look-up at or after "
+            f"{_when(after)} (ship_lookup_delay_seconds="
+            f"{self.settings.ship_lookup_delay_seconds}) finds no shipment with its tracking "
+            "number: run notify again then"
+        )
+        shipment_store.note_lost_answer(self.store, shipment.id, message, now)
+        self.report.notes.append(f"{shipment.label}: {message}")
+        self._lost += 1
+        if self._lost >= MAX_UNCERTAIN_POSTS:
+            text = f"{self._lost} answers lost in this run: Magento looks unreachable; {exc}"
+            raise NotifyRunError(text)
+
+    def _safe_to_post_again(self, shipment: OutgoingShipment) -> bool:
+        """A look-up found nothing: is it late enough to trust it (or leave it pending)?"""
+        if shipment.last_attempt_at is None:  # attempted before attempt times were kept
+            return True
+        safe = shipment.last_attempt_at + timedelta(seconds=self.settings.ship_lookup_delay_seconds)
+        if self.clock() >= safe:
+            return True
+        message = (
+            f"not in Magento yet, but the attempt of {_when(shipment.last_attempt_at)} may "
+            f"still commit under Magento's order lock: it is looked up again, and posted only "
+            f"if still absent, by a run at or after {_when(safe)} (ship_lookup_delay_seconds="
+            f"{self.settings.ship_lookup_delay_seconds})"
+        )
+        shipment_store.note_error(self.store, shipment.id, message, self.clock())
+        self.report.notes.append(f"{shipment.label}: {message}")
+        return False
 
     def _found_in_magento(self, shipment: OutgoingShipment, after: str) -> bool:
         """Look for our shipment in Magento by tracking number; record it when found."""
@@ -304,10 +510,11 @@ class _Notifier:
                 return str(exc)  # /rest/V1 has no route either: store_url is what is wrong
             listed = f" ({', '.join(codes)})" if codes else ""
             return (
-                f"Magento answered {exc.endpoint} with HTTP 404 {NO_ROUTE!r}: store_view_code "
-                f"{configured!r} is not a store view code of this store. Set store_view_code "
-                f"to one of this store's codes{listed}, see Stores > All Stores, or remove it "
-                "to post to Magento's default store view (/rest/V1/...)"
+                f"Magento answered {exc.endpoint} with HTTP {exc.status} "
+                f"{exc.magento_message!r}: store_view_code {configured!r} is not a store view "
+                f"code of this store. Set store_view_code to one of this store's codes{listed}, "
+                "see Stores > All Stores, or remove it to post to Magento's default store view "
+                "(/rest/V1/...)"
             )
         if view:
             return f"{exc} (store view code {view!r} as listed by GET /V1/store/storeViews)"
@@ -328,29 +535,17 @@ class _Notifier:
             if isinstance(view, Mapping) and _as_int(view.get("id")) and view.get("code")
         ]
 
-    def _order_items(self, shipment: OutgoingShipment) -> dict[int, Mapping[str, Any]] | None:
-        """The order's items by item id; None (shipment marked failed) if Magento has no order."""
-        try:
-            order = self.reader.get(f"/V1/orders/{shipment.order_id}")
-        except MagentoAPIError as exc:
-            if _order_missing(exc):
-                self._refused(shipment, _missing_message(shipment, exc))
-                return None
-            reason = self._explain(exc, self.settings.store_view_code)
-            self._stop(shipment, f"cannot read the order from Magento: {reason}")
-        items = order.get("items") if isinstance(order, Mapping) else None
-        out: dict[int, Mapping[str, Any]] = {}
-        for item in items or []:
-            item_id = _as_int(item.get("item_id")) if isinstance(item, Mapping) else None
-            if item_id is not None:
-                out[item_id] = item
-        self._order_skus = {item_id: str(item.get("sku")) for item_id, item in out.items()}
-        return out
+    # Bundles --------------------------------------------------------------------------------
 
     def _bundle_types(
         self, shipment: OutgoingShipment, order_items: Mapping[int, Mapping[str, Any]]
-    ) -> tuple[dict[int, bool], set[int]]:
-        """Whether each bundle in the shipment ships separately, and which were guesses."""
+    ) -> dict[int, bool] | None:
+        """Whether each bundle in the shipment ships separately; None when it cannot be told.
+
+        Known types are cached on the lines; the others are read from the catalog. When
+        the catalog cannot be read or no longer has the bundle, the shipment is marked
+        failed (naming the ACL resource to grant) and nothing is posted.
+        """
         separately: dict[int, bool] = {}
         unknown: set[int] = set()
         for line in shipment.lines:
@@ -362,67 +557,81 @@ class _Notifier:
                 unknown.add(line.parent_item_id)
         unknown -= set(separately)
         if not unknown:
-            return separately, set()
+            return separately
+        try:
+            resolved = self._catalog_types(unknown, order_items)
+        except MagentoAPIError as exc:
+            if exc.status in (401, 403):
+                message = _catalog_refused(exc, unknown, order_items)
+                self._refused(shipment, message, posted=False)
+                return None
+            reason = self._explain(exc, self.settings.store_view_code)
+            self._stop(shipment, f"cannot read the bundle's shipment type: {reason}")
+        missing = sorted(unknown - set(resolved))
+        if missing:
+            names = ", ".join(_bundle_name(parent, order_items) for parent in missing)
+            self._refused(
+                shipment,
+                f"Magento's catalog has no bundle product for {names} (GET /V1/products by "
+                "product id): whether it ships together or separately is unknown, so nothing "
+                "was posted",
+                posted=False,
+            )
+            return None
+        shipment_store.cache_bundle_types(self.store, shipment.source, shipment.order_id, resolved)
+        separately.update(resolved)
+        return separately
+
+    def _catalog_types(
+        self, parents: set[int], order_items: Mapping[int, Mapping[str, Any]]
+    ) -> dict[int, bool]:
+        """Separately (True) or together (False) by bundle parent item id, from the catalog."""
         product_of = {
-            parent: _as_int(order_items.get(parent, {}).get("product_id")) for parent in unknown
+            parent: _as_int(order_items.get(parent, {}).get("product_id")) for parent in parents
         }
-        types, problem = bundle_types.from_catalog(
+        types = bundle_types.from_catalog(
             self.reader, [pid for pid in product_of.values() if pid is not None]
         )
-        if problem:
-            self.report.notes.append(
-                f"{shipment.label}: bundle shipment type not read from the catalog ({problem}); "
-                "learning it from Magento's answer"
-            )
-        resolved = {
+        return {
             parent: types[pid] == bundle_types.SEPARATELY
             for parent, pid in product_of.items()
             if pid in types
         }
-        shipment_store.cache_bundle_types(self.store, shipment.source, shipment.order_id, resolved)
-        separately.update(resolved)
-        guessed = unknown - set(resolved)
-        for parent in guessed:
-            separately[parent] = False  # Magento's default: ship together
-        return separately, guessed
 
-    def _learn(
+    def _types_changed(
         self,
         shipment: OutgoingShipment,
-        message: str | None,
+        order_items: Mapping[int, Mapping[str, Any]],
         separately: dict[int, bool],
-        guessed: set[int],
     ) -> bool:
-        """Apply the bundle types Magento named in a refusal; True when something changed."""
-        named = bundle_types.from_message(message)
-        if not named:
+        """After a refusal: re-read the shipment's bundles from the catalog (a cached type
+        can be stale after a product edit); True when one changed, so the post is retried."""
+        if not separately:
             return False
-        parents = {
-            line.parent_item_id
-            for line in shipment.lines
-            if line.is_bundle_component and line.parent_item_id is not None
-        }
-        skus = self._order_skus
-        learned: dict[int, bool] = {}
-        for sku, kind in named:
-            apart = kind == bundle_types.SEPARATELY
-            matches = [parent for parent in parents if skus.get(parent) == sku]
-            for parent in matches or sorted(guessed):
-                learned[parent] = apart
+        try:
+            fresh = self._catalog_types(set(separately), order_items)
+        except MagentoAPIError:
+            return False
         changed = {
-            parent: apart for parent, apart in learned.items() if separately.get(parent) != apart
+            parent: apart for parent, apart in fresh.items() if separately.get(parent) != apart
         }
         if not changed:
             return False
         separately.update(changed)
-        guessed.difference_update(changed)
         shipment_store.cache_bundle_types(self.store, shipment.source, shipment.order_id, changed)
         return True
 
 
 def _no_route(exc: MagentoAPIError) -> bool:
-    """Magento has no such route: a wrong store code in the URL, or a wrong store_url."""
-    return exc.status == 404 and exc.magento_message == NO_ROUTE
+    """Magento has no such route: a wrong store code in the URL, or a wrong store_url.
+
+    An unknown store code answers 400 "Specified request cannot be processed." on a real
+    store (no REST processor takes ``/<code>/V1/...``); a wrong path 404 "Request does not
+    match any route.".
+    """
+    if exc.status == 404:
+        return exc.magento_message == NO_ROUTE
+    return exc.status == 400 and exc.magento_message == NO_PROCESSOR
 
 
 def _order_missing(exc: MagentoAPIError) -> bool:
@@ -459,3 +668,76 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def _qty_text(qty: Decimal) -> str:
+    return f"{qty.normalize():f}"
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _items_by_id(order: Mapping[str, Any]) -> dict[int, Mapping[str, Any]]:
+    out: dict[int, Mapping[str, Any]] = {}
+    for item in order.get("items") or []:
+        item_id = _as_int(item.get("item_id")) if isinstance(item, Mapping) else None
+        if item_id is not None:
+            out[item_id] = item
+    return out
+
+
+def _shortfall_text(gap: Shortfall, ours: Decimal) -> str:
+    """``Magento already shipped 1 of MH01-S-Gray outside the warehouse`` and the numbers."""
+    if not gap.item:
+        return f"{gap.sku}: Magento's order has no item {gap.item_id} any more"
+    shipped = _decimal(gap.item.get("qty_shipped"))
+    refunded = _decimal(gap.item.get("qty_refunded"))
+    canceled = _decimal(gap.item.get("qty_canceled"))
+    causes = []
+    if shipped > ours:
+        causes.append(
+            f"Magento already shipped {_qty_text(shipped - ours)} of {gap.sku} "
+            "outside the warehouse"
+        )
+    if refunded > shipped:
+        causes.append(f"Magento refunded {_qty_text(refunded)} of {gap.sku}")
+    if canceled > 0:
+        causes.append(f"Magento canceled {_qty_text(canceled)} of {gap.sku}")
+    if not causes:
+        causes.append(f"Magento has less of {gap.sku} left to ship than recorded")
+    numbers = (
+        f"this shipment names {_qty_text(gap.wanted)}, Magento has {_qty_text(gap.left)} left "
+        f"(ordered {_qty_text(_decimal(gap.item.get('qty_ordered')))}, shipped "
+        f"{_qty_text(shipped)}, refunded {_qty_text(refunded)}, canceled {_qty_text(canceled)})"
+    )
+    return f"{'; '.join(causes)}: {numbers}"
+
+
+def _bundle_name(parent: int, order_items: Mapping[int, Mapping[str, Any]]) -> str:
+    item = order_items.get(parent, {})
+    return f"bundle {item.get('sku', parent)} (product id {item.get('product_id')})"
+
+
+def _catalog_refused(
+    exc: MagentoAPIError, parents: set[int], order_items: Mapping[int, Mapping[str, Any]]
+) -> str:
+    names = ", ".join(_bundle_name(parent, order_items) for parent in sorted(parents))
+    return (
+        f"cannot tell whether {names} ships together or separately: the catalog is not "
+        f"readable ({exc}). Grant "
+        f"the integration the ACL resource {bundle_types.CATALOG_RESOURCE} (System > "
+        "Extensions > Integrations > API: Catalog > Inventory > Products), then "
+        "`dropstream retry KEY`; nothing was posted"
+    )

@@ -86,17 +86,10 @@ def _whole_kits(
         raise PayloadError(f"bundle {parent.get('sku')} has no ordered quantity in Magento")
     per_kit: dict[int, Decimal] = {}
     open_children: set[int] = set()
-    for child_id, child in order_items.items():
-        if child.get("parent_item_id") == parent_id:
-            per_kit[child_id] = _qty(child.get("qty_ordered")) / parent_ordered
-            left = (
-                _qty(child.get("qty_ordered"))
-                - _qty(child.get("qty_shipped"))
-                - _qty(child.get("qty_canceled"))
-                - _qty(child.get("qty_refunded"))
-            )
-            if left > 0:
-                open_children.add(child_id)
+    for child_id, child in _physical_children(parent_id, order_items):
+        per_kit[child_id] = _qty(child.get("qty_ordered")) / parent_ordered
+        if qty_left(child) > 0:
+            open_children.add(child_id)
     kit_counts = set()
     for line in components:
         share = per_kit.get(line.item_id)
@@ -114,6 +107,83 @@ def _whole_kits(
             f"({recipe} per kit); record the shipment again with every option in whole kits"
         )
     return ShipItem(parent_id, kit_counts.pop(), str(parent.get("sku")), parent.get("name"))
+
+
+def _physical_children(
+    parent_id: int, order_items: Mapping[int, Mapping[str, Any]]
+) -> list[tuple[int, Mapping[str, Any]]]:
+    """A bundle's options that ship: Magento skips virtual ones (``canShipItem``)."""
+    return [
+        (child_id, child)
+        for child_id, child in order_items.items()
+        if child.get("parent_item_id") == parent_id and not _flag(child.get("is_virtual"))
+    ]
+
+
+def qty_left(item: Mapping[str, Any]) -> Decimal:
+    """Magento's ``Item::getSimpleQtyToShip``: ordered - max(shipped, refunded) - canceled."""
+    left = (
+        _qty(item.get("qty_ordered"))
+        - max(_qty(item.get("qty_shipped")), _qty(item.get("qty_refunded")))
+        - _qty(item.get("qty_canceled"))
+    )
+    return max(left, Decimal(0))
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """An item the request names for more than Magento has left to ship."""
+
+    item_id: int
+    sku: str
+    wanted: Decimal
+    left: Decimal
+    item: Mapping[str, Any]
+
+
+def shortfalls(
+    items: Sequence[ShipItem], order_items: Mapping[int, Mapping[str, Any]]
+) -> list[Shortfall]:
+    """What Magento would trim (or refuse) in this request, from its current quantities.
+
+    A bundle shipped together is checked on its parent and on each physical option (the
+    option's share of the kits named); every other item on itself.
+    """
+    found: list[Shortfall] = []
+    for entry in items:
+        item = order_items.get(entry.order_item_id)
+        if item is None:
+            found.append(Shortfall(entry.order_item_id, entry.sku, entry.qty, Decimal(0), {}))
+            continue
+        wanted = {entry.order_item_id: entry.qty}
+        if item.get("product_type") == "bundle":  # named only when shipped together
+            ordered = _qty(item.get("qty_ordered"))
+            for child_id, child in _physical_children(entry.order_item_id, order_items):
+                if ordered > 0:
+                    wanted[child_id] = entry.qty * _qty(child.get("qty_ordered")) / ordered
+        for item_id, qty in wanted.items():
+            line = order_items[item_id]
+            left = qty_left(line)
+            if qty > left:
+                found.append(Shortfall(item_id, str(line.get("sku")), qty, left, line))
+    return found
+
+
+def nothing_left_to_ship(order_items: Mapping[int, Mapping[str, Any]]) -> bool:
+    """True when every item that ships in Magento has nothing left (shipped, refunded, canceled).
+
+    Bundle parents (their options tell), virtual items and configurable children (never
+    moved by Magento) are left out.
+    """
+    for item in order_items.values():
+        parent = order_items.get(item.get("parent_item_id"))  # type: ignore[arg-type]
+        if _flag(item.get("is_virtual")) or item.get("product_type") == "bundle":
+            continue
+        if parent is not None and parent.get("product_type") == "configurable":
+            continue
+        if qty_left(item) > 0:
+            return False
+    return True
 
 
 def compact_payload(
@@ -184,6 +254,10 @@ def _qty(value: Any) -> Decimal:
         return Decimal(str(value)) if value not in (None, "") else Decimal(0)
     except ArithmeticError:
         return Decimal(0)
+
+
+def _flag(value: Any) -> bool:
+    return value not in (None, "", 0, "0", False)
 
 
 def _number(qty: Decimal) -> int | float:

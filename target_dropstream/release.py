@@ -1,16 +1,25 @@
-"""Release held orders that have come due, optionally re-checking them against Magento.
+"""Release held orders that have come due, and read open orders back from Magento.
 
 Used at the end of every target run and by ``dropstream release``. Without Magento
-credentials every due held order becomes ready. With them, the due orders of this store
-are first asked about in ONE ``GET /V1/orders`` per 100 orders (``entity_id in …``,
-fields limited): an order whose status left the import statuses becomes canceled
-(canceled/closed) or stays held (e.g. holded), never ready. If Magento cannot be reached
-the orders stay held and the next run tries again.
+credentials every due held order becomes ready. With them, this store's orders are read
+back from Magento first, in ONE ``GET /V1/orders`` per page of orders (``entity_id in
+…``, ``recheck_page_size`` per page, only the fields the rules need):
+
+- held orders coming due, always, before they become ready;
+- ready and partially shipped orders never read back, or last read
+  ``recheck_interval_minutes`` or more ago (0: every run).
+
+Magento does not bump ``updated_at`` for an address edit, a partial shipment the merchant
+makes, or a comment that keeps or clears the status, so the stream never brings those
+changes; this read does. What changes is decided by ``recheck.plan_change``: the current
+address, lines from Magento's quantities left to ship, canceled/held/shipped from its
+status and quantities. If Magento cannot be reached the orders stay as they are, the
+error is reported, and the next run tries again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,13 +27,21 @@ from typing import Any, Protocol
 import requests
 
 from tap_magento2.api import MagentoAPIError, MagentoClient
-from target_dropstream import rules
-from target_dropstream.rules import Decision, OrderState
-from target_dropstream.settings import TargetSettings
-from target_dropstream.store import FulfillmentStore, HeldOrder
+from target_dropstream.models import Order, RecordRejected
+from target_dropstream.rows import LoadPolicy
+from target_dropstream.rules import OrderState
+from target_dropstream.settings import DEFAULT_RECHECK_PAGE_SIZE, TargetSettings
+from target_dropstream.store import FulfillmentStore, OpenOrder, RecheckResult
 
-RECHECK_BATCH = 100
-RECHECK_FIELDS = "items[entity_id,increment_id,state,status,updated_at],total_count"
+RECHECK_BATCH = DEFAULT_RECHECK_PAGE_SIZE
+#: Every field ``Order.from_magento`` and the rules read, nothing else (Magento applies
+#: ``fields`` to each element of a list, nested lists included).
+RECHECK_FIELDS = (
+    "items[entity_id,increment_id,store_id,state,status,created_at,updated_at,"
+    "items[item_id,sku,name,product_id,product_type,parent_item_id,is_virtual,"
+    "qty_ordered,qty_shipped,qty_refunded,qty_canceled],"
+    "extension_attributes[shipping_assignments[shipping[address,method]]]],total_count"
+)
 
 
 class OrderSearch(Protocol):
@@ -54,6 +71,11 @@ class ReleaseReport:
     canceled: int = 0
     still_held: int = 0
     rechecked: int = 0
+    shipped: int = 0
+    new_address: int = 0
+    lines_reduced: int = 0
+    not_found: int = 0
+    requests: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -61,12 +83,41 @@ class ReleaseReport:
         text = f"{self.released} released to ready"
         if self.rechecked:
             text += (
-                f", {self.rechecked} re-checked with Magento ({self.canceled} canceled, "
-                f"{self.still_held} still held)"
+                f", {self.rechecked} re-checked with Magento in {self.requests} request(s) "
+                f"({self.canceled} canceled, {self.still_held} still held, {self.shipped} "
+                f"shipped in Magento, {self.new_address} new address(es), "
+                f"{self.lines_reduced} with lines reduced, {self.not_found} not found)"
             )
         if self.errors:
             text += f"; Magento re-check failed: {' | '.join(self.errors)}"
         return text
+
+    def count(self, result: RecheckResult) -> None:
+        """Add one order's outcome."""
+        change, before = result.change, result.before["state"]
+        if change is None:
+            return
+        after = change.state
+        if after == OrderState.READY.value and before == OrderState.HELD.value:
+            self.released += 1
+        elif after == OrderState.CANCELED.value:
+            self.canceled += 1
+        elif after == OrderState.HELD.value:
+            self.still_held += 1
+        elif after == OrderState.SHIPPED.value:
+            self.shipped += 1
+        self.new_address += change.address_changed
+        self.lines_reduced += change.lines_reduced
+
+
+def load_policy(settings: TargetSettings) -> LoadPolicy:
+    """The load rules of these settings (the re-check rebuilds orders with them)."""
+    return LoadPolicy(
+        source=settings.source,
+        delay_minutes=settings.delay_minutes,
+        include_bundle_parent=settings.include_bundle_parent,
+        import_statuses=settings.import_statuses,
+    )
 
 
 def release_due_orders(
@@ -76,7 +127,7 @@ def release_due_orders(
     now: datetime,
     client_factory: Callable[[TargetSettings], OrderSearch] | None = None,
 ) -> ReleaseReport:
-    """Release every due held order; re-check this store's orders when Magento is configured."""
+    """Release every due held order; read this store's open orders back when configured."""
     report = ReleaseReport()
     statuses = settings.import_statuses
     if not settings.magento_configured:
@@ -86,12 +137,17 @@ def release_due_orders(
     report.released = store.release_due(
         now, import_statuses=statuses, except_source=settings.source
     )
-    due = store.due_held_orders(now, import_statuses=statuses, source=settings.source)
+    due = store.orders_to_recheck(
+        now,
+        import_statuses=statuses,
+        source=settings.source,
+        interval_minutes=settings.recheck_interval_minutes,
+    )
     if not due:
         return report
     client = (client_factory or magento_client)(settings)
     try:
-        _recheck(client, store, due, report, statuses=statuses, now=now)
+        _recheck(client, store, due, report, settings=settings, now=now)
     finally:
         client.close()
     return report
@@ -100,38 +156,46 @@ def release_due_orders(
 def _recheck(
     client: OrderSearch,
     store: FulfillmentStore,
-    due: Sequence[HeldOrder],
+    due: Sequence[OpenOrder],
     report: ReleaseReport,
     *,
-    statuses: tuple[str, ...],
+    settings: TargetSettings,
     now: datetime,
 ) -> None:
-    for chunk in _chunks(due, RECHECK_BATCH):
+    policy = load_policy(settings)
+    for chunk in _chunks(due, settings.recheck_page_size):
+        report.requests += 1
         try:
-            current = _fetch_statuses(client, chunk)
+            found = _fetch(client, chunk, settings.recheck_page_size)
         except MagentoAPIError as exc:  # Magento's message, never a secret
             report.errors.append(str(exc))
             continue
         except requests.RequestException as exc:
             report.errors.append(f"{exc.__class__.__name__} calling Magento")
             continue
-        decisions = []
-        for order in chunk:
-            found = current.get(order.order_id)
-            if found is None:
-                decision = Decision(OrderState.HELD, "not found in Magento on re-check")
-                decisions.append((order, decision, None, None))
-                continue
-            status, state = _text(found.get("status")), _text(found.get("state"))
-            decision = rules.recheck_decision(
-                magento_state=state, magento_status=status, import_statuses=statuses
-            )
-            decisions.append((order, decision, status, state))
-        counts = store.apply_recheck(decisions, now)
-        report.rechecked += len(chunk)
-        report.released += counts.get(OrderState.READY.value, 0)
-        report.canceled += counts.get(OrderState.CANCELED.value, 0)
-        report.still_held += counts.get(OrderState.HELD.value, 0)
+        views = _views(chunk, found, report)
+        for result in store.apply_magento_view(settings.source, views, policy=policy, now=now):
+            report.count(result)
+        report.rechecked += len(views)
+        report.not_found += sum(1 for view in views.values() if view is None)
+
+
+def _views(
+    chunk: Sequence[OpenOrder], found: Mapping[int, dict], report: ReleaseReport
+) -> dict[int, Order | None]:
+    """Magento's answer per order (None: not returned); an unreadable one is left alone."""
+    views: dict[int, Order | None] = {}
+    for order in chunk:
+        raw = found.get(order.order_id)
+        if raw is None:
+            views[order.order_id] = None
+            continue
+        try:
+            views[order.order_id] = Order.from_magento(raw)
+        except RecordRejected as exc:
+            label = order.increment_id or order.order_id
+            report.errors.append(f"order {label}: Magento's answer cannot be used: {exc.reason}")
+    return views
 
 
 def magento_client(settings: TargetSettings) -> OrderSearch:
@@ -142,14 +206,14 @@ def magento_client(settings: TargetSettings) -> OrderSearch:
     return MagentoClient.from_settings(settings, settings.store_view_code)
 
 
-def _fetch_statuses(client: OrderSearch, chunk: Sequence[HeldOrder]) -> dict[int, dict]:
+def _fetch(client: OrderSearch, chunk: Sequence[OpenOrder], page_size: int) -> dict[int, dict]:
     ids = ",".join(str(order.order_id) for order in chunk)
     found: dict[int, dict] = {}
     for item in client.search(
         "/V1/orders",
         filter_groups=[[("entity_id", ids, "in")]],
         sort=[("entity_id", "ASC")],
-        page_size=RECHECK_BATCH,
+        page_size=page_size,
         fields=RECHECK_FIELDS,
     ):
         try:
@@ -159,10 +223,6 @@ def _fetch_statuses(client: OrderSearch, chunk: Sequence[HeldOrder]) -> dict[int
     return found
 
 
-def _chunks(items: Sequence[HeldOrder], size: int) -> Iterator[Sequence[HeldOrder]]:
+def _chunks(items: Sequence[OpenOrder], size: int) -> Iterator[Sequence[OpenOrder]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None

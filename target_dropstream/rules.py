@@ -5,7 +5,7 @@ Callers pass ``now`` in. Everything here is table-tested in ``tests/target/test_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -15,6 +15,18 @@ from target_dropstream.models import OrderItem
 
 NOT_SHIPPED_TYPES = frozenset({"virtual", "downloadable"})
 CANCELED_MAGENTO = frozenset({"canceled", "closed"})
+#: Magento statuses (and, for holded and payment_review, states) that stop an order while it
+#: is in them, with why. Magento itself refuses shipments in states holded and payment_review
+#: (``CanShip``); ``fraud`` is a status of state payment_review.
+HOLD_STATUSES: Mapping[str, str] = {
+    "holded": "the order is on hold in Magento",
+    "payment_review": "payment under review",
+    "fraud": "suspected fraud, payment under review",
+}
+#: Every Magento status an imported order can move to that stops its fulfillment: the tap
+#: follows these by default (``order_follow_status``) so the target sees the change.
+STOPPING_STATUSES = frozenset({*HOLD_STATUSES, *CANCELED_MAGENTO, "complete"})
+_UNTIL_MOVED_BACK = "held until Magento moves it back"
 
 
 class OrderState(StrEnum):
@@ -59,10 +71,20 @@ class Line:
     ship_item_id: int | None
 
 
+def qty_to_ship(
+    ordered: Decimal, shipped: Decimal, refunded: Decimal, canceled: Decimal
+) -> Decimal:
+    """Magento's ``Item::getSimpleQtyToShip``: ordered - max(shipped, refunded) - canceled.
+
+    Magento counts a refunded unit as one of the shipped ones when it can (a return), so
+    12 ordered, 4 shipped and 5 refunded leave 7 to ship, not 3. Never below zero.
+    """
+    return max(ordered - max(shipped, refunded) - canceled, Decimal(0))
+
+
 def remaining_qty(item: OrderItem) -> Decimal:
-    """Ordered minus canceled, refunded and already shipped (never below zero)."""
-    left = item.qty_ordered - item.qty_canceled - item.qty_refunded - item.qty_shipped
-    return max(left, Decimal(0))
+    """What Magento still lets ship of this item (see :func:`qty_to_ship`)."""
+    return qty_to_ship(item.qty_ordered, item.qty_shipped, item.qty_refunded, item.qty_canceled)
 
 
 def is_shipped_physically(item: OrderItem) -> bool:
@@ -79,7 +101,8 @@ def shippable_lines(
       its child is skipped and quantities come from the parent (Magento never updates the
       child's);
     - bundle components are lines of their own, read from their own quantities; the bundle
-      parent is a line only with ``include_bundle_parent``;
+      parent is a line only with ``include_bundle_parent``; a virtual or downloadable
+      option is never a line (Magento ships the kit without it and never marks it shipped);
     - lines with nothing left to ship are dropped.
     """
     if not items:
@@ -94,10 +117,10 @@ def shippable_lines(
             continue  # the configurable parent is the line
         if not is_shipped_physically(item):
             continue
-        physical += 1
         if item.product_type == "bundle":
-            bundle_parents.append(item)
+            bundle_parents.append(item)  # its physical options count, not the kit itself
             continue
+        physical += 1
         qty = remaining_qty(item)
         if qty <= 0:
             continue
@@ -129,14 +152,14 @@ def _bundle_parent_qty(parent: OrderItem, open_components: list[Line]) -> Decima
     For a bundle shipped separately, Magento adds 1 to the parent's qty_shipped for every
     shipment that holds any component, so the parent's own remainder can read 0 while
     components are still open. No open component: nothing left. Otherwise the parent's
-    remainder, or (when that reads 0) ordered - canceled - refunded.
+    remainder, or (when that reads 0) the remainder as if the parent had shipped nothing.
     """
     if not open_components:
         return Decimal(0)
     own = remaining_qty(parent)
     if own > 0:
         return own
-    return max(parent.qty_ordered - parent.qty_canceled - parent.qty_refunded, Decimal(0))
+    return qty_to_ship(parent.qty_ordered, Decimal(0), parent.qty_refunded, parent.qty_canceled)
 
 
 def _line(
@@ -172,15 +195,46 @@ def is_due(release: datetime, now: datetime) -> bool:
     return now >= release
 
 
+def stop_reason(state: str | None, status: str | None) -> str | None:
+    """Why Magento's status or state stops this order whatever the import statuses say.
+
+    On hold, payment review and fraud: Magento refuses to ship the order until it moves it
+    back, so the warehouse must not ship it either. None when neither applies.
+    """
+    if status in HOLD_STATUSES:
+        return f"Magento status is {status!r}: {HOLD_STATUSES[status]}; {_UNTIL_MOVED_BACK}"
+    if state in HOLD_STATUSES:  # a custom status assigned to state holded or payment_review
+        return (
+            f"Magento state is {state!r} (status {status!r}): {HOLD_STATUSES[state]}; "
+            f"{_UNTIL_MOVED_BACK}"
+        )
+    return None
+
+
 def status_hold_reason(status: str | None, import_statuses: Iterable[str]) -> str | None:
     """Why an order with this Magento status must not be released, or None when it may."""
+    stop = stop_reason(None, status)
+    if stop is not None:
+        return stop
+    if status is None:
+        return (
+            "Magento status is empty (NULL): Magento clears it when a comment is added "
+            "without a status; held until Magento sets a status again"
+        )
     allowed = tuple(import_statuses)
     if status in allowed:
         return None
     return (
         f"Magento status is {status!r}, not an import status ({', '.join(allowed)}): "
-        "held until Magento moves it back"
+        f"{_UNTIL_MOVED_BACK}"
     )
+
+
+def hold_reason(
+    state: str | None, status: str | None, import_statuses: Iterable[str]
+) -> str | None:
+    """Why an order in this Magento state and status must stay held, or None when it may go."""
+    return stop_reason(state, status) or status_hold_reason(status, import_statuses)
 
 
 def is_canceled_in_magento(state: str | None, status: str | None) -> bool:
@@ -209,9 +263,9 @@ def decide_state(
     """The fulfillment state for an order the stream (re)delivered.
 
     Order of precedence: shipped/partially shipped stay as they are; canceled or closed in
-    Magento means canceled; nothing to ship means skipped (with the reason); a status
-    outside the import statuses holds it; an order already released stays ready; otherwise
-    it is held until due.
+    Magento means canceled; nothing to ship means skipped (with the reason); on hold,
+    payment review, fraud, an empty status or a status outside the import statuses holds
+    it; an order already released stays ready; otherwise it is held until due.
     """
     if previous in SHIPPED_STATES:
         return Decision(previous)
@@ -219,7 +273,7 @@ def decide_state(
         return Decision(OrderState.CANCELED, f"Magento order is {magento_status or magento_state}")
     if skip_reason is not None:
         return Decision(OrderState.SKIPPED, skip_reason)
-    hold = status_hold_reason(magento_status, import_statuses)
+    hold = hold_reason(magento_state, magento_status, import_statuses)
     if hold is not None:
         return Decision(OrderState.HELD, hold)
     if previous is OrderState.READY or is_due(release, now):
@@ -243,7 +297,7 @@ def recheck_decision(
     """What a held order coming due becomes after asking Magento for its current status."""
     if is_canceled_in_magento(magento_state, magento_status):
         return Decision(OrderState.CANCELED, f"Magento order is {magento_status or magento_state}")
-    hold = status_hold_reason(magento_status, import_statuses)
+    hold = hold_reason(magento_state, magento_status, import_statuses)
     if hold is not None:
         return Decision(OrderState.HELD, hold)
     return Decision(OrderState.READY)

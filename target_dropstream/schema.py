@@ -128,6 +128,9 @@ def build_tables(version: int, metadata: MetaData | None = None) -> MetaData:
                 Column("ship_to_email", Text),
                 Column("released_at", UTCDateTime),
             ),
+            # When the order was last read back from Magento (address, quantities, status):
+            # changes that never bump Magento's updated_at are never streamed again.
+            _since(3, Column("rechecked_at", UTCDateTime)),
         ),
     )
     Table(
@@ -183,11 +186,11 @@ def build_tables(version: int, metadata: MetaData | None = None) -> MetaData:
         ),
     )
     if version >= 2:
-        _shipment_tables(md)
+        _shipment_tables(md, version)
     return md
 
 
-def _shipment_tables(md: MetaData) -> None:
+def _shipment_tables(md: MetaData, version: int) -> None:
     """Tables of the ship-notification feature (empty until that feature lands)."""
     shipments = Table(
         "shipments",
@@ -216,6 +219,10 @@ def _shipment_tables(md: MetaData) -> None:
     )
     for column in shipments.columns:
         column.info["since"] = 2
+    if version >= 3:
+        # When the last post left (then when its answer was lost): no new post until a
+        # look-up made ship_lookup_delay_seconds after it finds nothing (reference §9.8).
+        shipments.append_column(_since(3, Column("last_attempt_at", UTCDateTime))[0])
     Table(
         "shipment_lines",
         md,
@@ -275,7 +282,16 @@ def _step_2(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _step_1), (2, _step_2)]
+def _step_3(conn: Connection) -> None:
+    # NULL rechecked_at: every open order is read back from Magento on the next run.
+    _add_new_columns_and_tables(conn, 3)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _step_1),
+    (2, _step_2),
+    (3, _step_3),
+]
 LATEST_VERSION = MIGRATIONS[-1][0]
 TABLES = build_tables(LATEST_VERSION)
 

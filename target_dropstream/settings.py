@@ -28,6 +28,13 @@ from tap_magento2.settings import (
 
 DEFAULT_DATABASE_URL = "sqlite:///dropstream.db"
 DEFAULT_SOURCE = "default"
+#: Open orders are read back from Magento at most this often (see README "Known limits").
+DEFAULT_RECHECK_INTERVAL_MINUTES = 15
+DEFAULT_RECHECK_PAGE_SIZE = 100
+MAX_RECHECK_PAGE_SIZE = 300  # Magento's default Maximum Page Size when input limits are on
+#: A ship request whose answer was lost may still hold Magento's order lock and commit later
+#: (reference §9.8): it is never posted again before a look-up this long after it finds nothing.
+DEFAULT_SHIP_LOOKUP_DELAY_SECONDS = 120
 ENV_PREFIX = "TARGET_DROPSTREAM_"
 OAUTH_SETTINGS = ("consumer_key", "consumer_secret", "access_token_secret")
 _SUPPORTED_DIALECTS = ("sqlite", "postgresql")
@@ -59,6 +66,9 @@ class TargetSettings:
     access_token_secret: str | None = None
     ca_bundle: str | None = None
     allow_insecure_http: bool = False
+    recheck_interval_minutes: int = DEFAULT_RECHECK_INTERVAL_MINUTES
+    recheck_page_size: int = DEFAULT_RECHECK_PAGE_SIZE
+    ship_lookup_delay_seconds: int = DEFAULT_SHIP_LOOKUP_DELAY_SECONDS
 
     @property
     def source(self) -> str:
@@ -95,6 +105,30 @@ class TargetSettings:
             errors.append(f"delay_minutes must be a whole number of minutes >= 0, got {delay!r}")
             delay = 0
         include_parent = _flag(config, "include_bundle_parent", default=False, errors=errors)
+        recheck_interval = _whole_number(
+            config,
+            "recheck_interval_minutes",
+            default=DEFAULT_RECHECK_INTERVAL_MINUTES,
+            low=0,
+            high=None,
+            errors=errors,
+        )
+        recheck_page = _whole_number(
+            config,
+            "recheck_page_size",
+            default=DEFAULT_RECHECK_PAGE_SIZE,
+            low=1,
+            high=MAX_RECHECK_PAGE_SIZE,
+            errors=errors,
+        )
+        lookup_delay = _whole_number(
+            config,
+            "ship_lookup_delay_seconds",
+            default=DEFAULT_SHIP_LOOKUP_DELAY_SECONDS,
+            low=0,
+            high=None,
+            errors=errors,
+        )
         compact = _flag(config, "use_compact_shipment", default=True, errors=errors)
         try:
             statuses = tuple(parse_statuses(config.get("order_import_status")))
@@ -152,7 +186,36 @@ class TargetSettings:
             access_token_secret=strings["access_token_secret"],
             ca_bundle=ca_bundle,
             allow_insecure_http=insecure_ok,
+            recheck_interval_minutes=recheck_interval,
+            recheck_page_size=recheck_page,
+            ship_lookup_delay_seconds=lookup_delay,
         )
+
+
+def _whole_number(
+    config: Mapping[str, Any],
+    name: str,
+    *,
+    default: int,
+    low: int,
+    high: int | None,
+    errors: list[str],
+) -> int:
+    value = config.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    bounds = f">= {low}" if high is None else f"from {low} to {high}"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        errors.append(f"{name} must be a whole number {bounds}, got {value!r}")
+        return default
+    return value
 
 
 def _flag(config: Mapping[str, Any], name: str, *, default: bool, errors: list[str]) -> bool:
@@ -226,6 +289,9 @@ def load_cli_config(
         "delay_minutes",
         "include_bundle_parent",
         "use_compact_shipment",
+        "recheck_interval_minutes",
+        "recheck_page_size",
+        "ship_lookup_delay_seconds",
         "order_import_status",
         "store_url",
         "access_token",

@@ -59,6 +59,7 @@ class OutgoingShipment:
     attempts: int
     lines: tuple[ShippedLine, ...]
     tracks: tuple[Track, ...]
+    last_attempt_at: datetime | None = None
 
     @property
     def label(self) -> str:
@@ -175,12 +176,15 @@ def _outgoing(conn: Connection, row: dict) -> OutgoingShipment:
         attempts=row["attempts"],
         lines=lines,
         tracks=tracks,
+        last_attempt_at=row["last_attempt_at"],
     )
 
 
 def mark_attempt(store: FulfillmentStore, shipment_id: int, seen: int, now: datetime) -> bool:
     """Count an attempt BEFORE posting, if nobody else did since we read ``seen`` attempts.
 
+    ``last_attempt_at`` becomes ``now``: if the run dies with the request in flight, the
+    next run waits ship_lookup_delay_seconds from here before it may post again.
     False when another notify run got there first or the shipment is no longer to be sent:
     then this run must not post it.
     """
@@ -192,15 +196,23 @@ def mark_attempt(store: FulfillmentStore, shipment_id: int, seen: int, now: date
                 SHIPMENTS.c.state.in_(["pending", "failed"]),
                 SHIPMENTS.c.attempts == seen,
             )
-            .values(attempts=seen + 1, updated_at=now)
+            .values(attempts=seen + 1, last_attempt_at=now, updated_at=now)
         )
         return bool(done.rowcount)
 
 
 def mark_notified(
-    store: FulfillmentStore, shipment_id: int, magento_shipment_id: int | None, now: datetime
+    store: FulfillmentStore,
+    shipment_id: int,
+    magento_shipment_id: int | None,
+    now: datetime,
+    warning: str | None = None,
 ) -> None:
-    """Magento has the shipment (answered, or found by a look-up)."""
+    """Magento has the shipment (answered, or found by a look-up).
+
+    ``warning``: kept in last_error, e.g. when the created shipment holds other quantities
+    than were recorded.
+    """
     with store.write() as conn:
         conn.execute(
             SHIPMENTS.update()
@@ -208,30 +220,112 @@ def mark_notified(
             .values(
                 state="notified",
                 magento_shipment_id=magento_shipment_id,
-                last_error=None,
+                last_error=warning,
                 notified_at=now,
                 updated_at=now,
             )
         )
 
 
-def mark_failed(store: FulfillmentStore, shipment_id: int, message: str, now: datetime) -> None:
-    """Magento refused the shipment: keep its message until the operator acts."""
+def mark_failed(
+    store: FulfillmentStore,
+    shipment_id: int,
+    message: str,
+    now: datetime,
+    *,
+    attempts: int | None = None,
+) -> bool:
+    """Refused (or never posted): keep the reason until the operator acts.
+
+    No answer is outstanding any more, so last_attempt_at is cleared. A notified shipment
+    is never marked failed; with ``attempts``, only if no run posted it since it was read.
+    Returns whether the shipment was marked.
+    """
+    condition = (SHIPMENTS.c.id == shipment_id) & (SHIPMENTS.c.state != "notified")
+    if attempts is not None:
+        condition = condition & (SHIPMENTS.c.attempts == attempts)
+    with store.write() as conn:
+        done = conn.execute(
+            SHIPMENTS.update()
+            .where(condition)
+            .values(state="failed", last_error=message, last_attempt_at=None, updated_at=now)
+        )
+        return bool(done.rowcount)
+
+
+def note_error(
+    store: FulfillmentStore,
+    shipment_id: int,
+    message: str,
+    now: datetime,
+    *,
+    answered: bool = False,
+) -> None:
+    """The run could not finish this shipment (it stays pending); remember why.
+
+    ``answered``: the last post got an answer (e.g. 401, 503), so none is outstanding and
+    last_attempt_at is cleared: the next run may post again at once after its look-up.
+    """
+    values: dict[str, object] = {"state": "pending", "last_error": message, "updated_at": now}
+    if answered:
+        values["last_attempt_at"] = None
+    with store.write() as conn:
+        conn.execute(SHIPMENTS.update().where(SHIPMENTS.c.id == shipment_id).values(**values))
+
+
+def note_lost_answer(
+    store: FulfillmentStore, shipment_id: int, message: str, now: datetime
+) -> None:
+    """The post's answer was lost: pending, with the moment it was lost (the look-up clock)."""
     with store.write() as conn:
         conn.execute(
             SHIPMENTS.update()
             .where(SHIPMENTS.c.id == shipment_id)
-            .values(state="failed", last_error=message, updated_at=now)
+            .values(state="pending", last_error=message, last_attempt_at=now, updated_at=now)
         )
 
 
-def note_error(store: FulfillmentStore, shipment_id: int, message: str, now: datetime) -> None:
-    """The run could not finish this shipment (it stays pending); remember why."""
+def notified_quantities(store: FulfillmentStore, source: str, order_id: int) -> dict[int, Decimal]:
+    """Quantities Magento was told of by our notified shipments, by order item id."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(SHIPMENT_LINES.c.item_id, func.sum(SHIPMENT_LINES.c.qty))
+            .join(SHIPMENTS, SHIPMENTS.c.id == SHIPMENT_LINES.c.shipment_id)
+            .where(
+                SHIPMENTS.c.source == source,
+                SHIPMENTS.c.order_id == order_id,
+                SHIPMENTS.c.state == "notified",
+            )
+            .group_by(SHIPMENT_LINES.c.item_id)
+        )
+        return {int(item_id): Decimal(str(qty)) for item_id, qty in rows}
+
+
+def mark_order_shipped_in_magento(
+    store: FulfillmentStore,
+    source: str,
+    order_id: int,
+    *,
+    magento_status: str | None,
+    magento_state: str | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Magento shows the order shipped in full: the store says so too (unless canceled)."""
+    values: dict[str, object] = {"state": "shipped", "state_reason": reason, "updated_at": now}
+    if magento_status is not None:
+        values["magento_status"] = magento_status
+    if magento_state is not None:
+        values["magento_state"] = magento_state
     with store.write() as conn:
         conn.execute(
-            SHIPMENTS.update()
-            .where(SHIPMENTS.c.id == shipment_id)
-            .values(state="pending", last_error=message, updated_at=now)
+            ORDERS.update()
+            .where(
+                ORDERS.c.source == source,
+                ORDERS.c.order_id == order_id,
+                ORDERS.c.state != "canceled",
+            )
+            .values(**values)
         )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from target_dropstream import rules
 from target_dropstream.rules import LineType, OrderState
 from target_dropstream.schema import TABLES
 from target_dropstream.store import FulfillmentStore
@@ -309,6 +310,11 @@ def _first_track(tracks: Sequence[Track]) -> dict[str, str]:
 def _check_state(order: Mapping[str, Any], label: str) -> None:
     state = order["state"]
     if state in SHIPPABLE_STATES:
+        # A partly shipped order keeps its state when Magento holds it; Magento then refuses
+        # its shipments, so the warehouse must not ship more until Magento moves it back.
+        stop = rules.stop_reason(order["magento_state"], order["magento_status"])
+        if stop is not None:
+            raise ShipmentError(f"order {label} cannot ship now: {stop}")
         return
     reason = order["state_reason"]
     if state == OrderState.HELD.value:
@@ -334,6 +340,7 @@ def _order_lines(conn: Connection, order: Mapping[str, Any]) -> list[Mapping[str
 def _shipped_qty(
     conn: Connection, order: Mapping[str, Any], *, exclude: int | None
 ) -> dict[int, Decimal]:
+    """Quantity per line in every shipment recorded for the order (but ``exclude``)."""
     query = (
         select(SHIPMENT_LINES.c.item_id, func.sum(SHIPMENT_LINES.c.qty))
         .join(SHIPMENTS, SHIPMENTS.c.id == SHIPMENT_LINES.c.shipment_id)
@@ -351,6 +358,14 @@ def _plan(
     shipped: Mapping[int, Decimal],
     label: str,
 ) -> dict[int, Decimal]:
+    """Line quantities for the request, never more than the warehouse may still record.
+
+    A line's ``qty`` is what Magento left to ship when the order was last read
+    (``rules.qty_to_ship``: ordered - max(shipped, refunded) - canceled); every shipment the
+    warehouse recorded since comes on top of Magento's shipped count and never overlaps its
+    refunds, so what is left is ``qty`` minus those shipments. Bundle parents are never
+    shipped by themselves, and virtual options are not lines at all.
+    """
     left = {
         line["item_id"]: line["qty"] - shipped.get(line["item_id"], Decimal(0))
         for line in lines

@@ -13,7 +13,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -31,11 +32,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from target_dropstream import rules
+from target_dropstream import recheck, rules
 from target_dropstream.database import READ_ONLY_OPTION, StoreError, make_engine, without_password
 from target_dropstream.models import Order, RecordRejected, parse_utc
 from target_dropstream.rows import LoadPolicy, order_rows, raw_json
-from target_dropstream.rules import Decision, OrderState
+from target_dropstream.rules import OrderState
 from target_dropstream.schema import (
     LATEST_VERSION,
     STATES,
@@ -49,6 +50,8 @@ from target_dropstream.settings import redact_url
 ORDERS = TABLES.tables["fulfillment_orders"]
 LINES = TABLES.tables["fulfillment_lines"]
 REJECTED = TABLES.tables["rejected_records"]
+SHIPMENTS = TABLES.tables["shipments"]
+SHIPMENT_LINES = TABLES.tables["shipment_lines"]
 _LOCK_KEY = 7_363_401_902  # PostgreSQL advisory lock id shared by every dropstream writer
 _CHUNK = 500  # SQLite: order ids per IN (...) list
 
@@ -84,6 +87,24 @@ class HeldOrder:
     magento_status: str | None
     release_at: datetime
     reason: str | None
+
+
+@dataclass(frozen=True)
+class OpenOrder:
+    """An order the re-check reads back from Magento."""
+
+    source: str
+    order_id: int
+    increment_id: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class RecheckResult:
+    """One order after a re-check: the row as it was, and the change written (None: none)."""
+
+    before: Mapping[str, Any]
+    change: recheck.Change | None
 
 
 @dataclass(frozen=True)
@@ -189,8 +210,9 @@ class FulfillmentStore:
 
         Orders are applied in the order given, so the same order twice in a batch ends as
         the newer one. An order the store has not seen is stored only with an import status;
-        a stored order follows every later change (canceled, on hold, shipped elsewhere), which
-        the tap sends when ``order_follow_status`` lists those statuses. Returns the counts.
+        a stored order follows every later change (canceled, on hold, payment review, shipped
+        elsewhere), which the tap sends for the statuses of ``order_follow_status`` (by default
+        every status that stops fulfillment). Returns the counts.
         """
         result = BatchResult(rejected=len(rejections))
         with self.write() as conn:
@@ -216,6 +238,7 @@ class FulfillmentStore:
                 known[order.order_id] = row
                 if order_lines is not None:
                     lines[order.order_id] = order_lines
+                    row["rechecked_at"] = None  # read back at the end of this run
                 else:
                     lines.pop(order.order_id, None)
             self._write_orders(conn, list(rows.values()))
@@ -313,42 +336,67 @@ class FulfillmentStore:
             )
             return done.rowcount or 0
 
-    def apply_recheck(
+    def orders_to_recheck(
         self,
-        decisions: Iterable[tuple[HeldOrder, Decision, str | None, str | None]],
         now: datetime,
-    ) -> dict[str, int]:
-        """Store what Magento said about held orders coming due (only if still held).
+        *,
+        import_statuses: Iterable[str],
+        source: str,
+        interval_minutes: int,
+    ) -> list[OpenOrder]:
+        """Orders of ``source`` to read back from Magento now, by order id.
 
-        Each item is (order, decision, magento_status, magento_state). Returns counts by
-        the resulting state.
+        Held orders coming due (always, before they become ready), and ready or partially
+        shipped ones never read back or last read ``interval_minutes`` or more ago.
         """
-        counts: dict[str, int] = {}
+        cutoff = now - timedelta(minutes=interval_minutes)
+        open_states = (OrderState.READY.value, OrderState.PARTIALLY_SHIPPED.value)
+        stale = ORDERS.c.state.in_(open_states) & (
+            ORDERS.c.rechecked_at.is_(None) | (ORDERS.c.rechecked_at <= cutoff)
+        )
+        query = (
+            select(ORDERS.c.source, ORDERS.c.order_id, ORDERS.c.increment_id, ORDERS.c.state)
+            .where(
+                ORDERS.c.source == source,
+                _due_condition(now, tuple(import_statuses)) | stale,
+            )
+            .order_by(ORDERS.c.order_id)
+        )
+        with self.read() as conn:
+            return [OpenOrder(*row) for row in conn.execute(query)]
+
+    def apply_magento_view(
+        self,
+        source: str,
+        views: Mapping[int, Order | None],
+        *,
+        policy: LoadPolicy,
+        now: datetime,
+    ) -> list[RecheckResult]:
+        """Apply what Magento shows now (None: not found) to these orders, in ONE transaction.
+
+        Each order is re-read under the write lock, so a shipment the warehouse recorded
+        meanwhile is taken into account (``recheck.plan_change``).
+        """
+        results: list[RecheckResult] = []
         with self.write() as conn:
-            for order, decision, status, state in decisions:
-                values: dict[str, Any] = {
-                    "state": decision.state.value,
-                    "state_reason": decision.reason,
-                    "updated_at": now,
-                }
-                if status is not None:
-                    values["magento_status"] = status
-                if state is not None:
-                    values["magento_state"] = state
-                if decision.state is OrderState.READY:
-                    values["released_at"] = now
-                done = conn.execute(
-                    ORDERS.update()
-                    .where(
-                        ORDERS.c.source == order.source,
-                        ORDERS.c.order_id == order.order_id,
-                        ORDERS.c.state == OrderState.HELD.value,
-                    )
-                    .values(**values)
+            known = self._load_known(conn, source, set(views))
+            for order_id in sorted(views):
+                stored = known.get(order_id)
+                if stored is None:
+                    continue
+                change = recheck.plan_change(
+                    stored,
+                    views[order_id],
+                    stored_lines=_lines_of(conn, source, order_id),
+                    recorded=_recorded(conn, source, order_id),
+                    policy=policy,
+                    now=now,
                 )
-                if done.rowcount:
-                    counts[decision.state.value] = counts.get(decision.state.value, 0) + 1
-        return counts
+                if change is not None:
+                    _write_change(conn, source, order_id, change)
+                results.append(RecheckResult(stored, change))
+        return results
 
     # Reading -----------------------------------------------------------------------------
 
@@ -404,6 +452,46 @@ class FulfillmentStore:
         )
 
 
+def _lines_of(conn: Connection, source: str, order_id: int) -> list[dict[str, Any]]:
+    query = select(LINES).where(LINES.c.source == source, LINES.c.order_id == order_id)
+    return [dict(row) for row in conn.execute(query.order_by(LINES.c.item_id)).mappings()]
+
+
+def _recorded(conn: Connection, source: str, order_id: int) -> recheck.Recorded:
+    """The warehouse's shipped quantities per line: all of them, and those Magento has."""
+    query = (
+        select(SHIPMENT_LINES.c.item_id, SHIPMENTS.c.state, func.sum(SHIPMENT_LINES.c.qty))
+        .join(SHIPMENTS, SHIPMENTS.c.id == SHIPMENT_LINES.c.shipment_id)
+        .where(SHIPMENTS.c.source == source, SHIPMENTS.c.order_id == order_id)
+        .group_by(SHIPMENT_LINES.c.item_id, SHIPMENTS.c.state)
+    )
+    every: dict[int, Decimal] = {}
+    notified: dict[int, Decimal] = {}
+    for item_id, state, qty in conn.execute(query):
+        amount = Decimal(str(qty))
+        every[item_id] = every.get(item_id, Decimal(0)) + amount
+        if state == "notified":
+            notified[item_id] = notified.get(item_id, Decimal(0)) + amount
+    return recheck.Recorded(all=every, notified=notified)
+
+
+def _write_change(conn: Connection, source: str, order_id: int, change: recheck.Change) -> None:
+    this_order = (ORDERS.c.source == source) & (ORDERS.c.order_id == order_id)
+    keys = {"source", "order_id", "created_at"}
+    conn.execute(
+        ORDERS.update()
+        .where(this_order)
+        .values(**{k: v for k, v in change.row.items() if k not in keys})
+    )
+    this_line = (LINES.c.source == source) & (LINES.c.order_id == order_id)
+    if change.lines is not None:
+        conn.execute(LINES.delete().where(this_line))
+        if change.lines:
+            conn.execute(LINES.insert(), change.lines)
+    for item_id, qty in (change.line_qty or {}).items():
+        conn.execute(LINES.update().where(this_line, LINES.c.item_id == item_id).values(qty=qty))
+
+
 def _superseded(record_json: str, loaded_version: datetime | None) -> bool:
     """A good version of the order, as new as the rejected one or newer, is in the store.
 
@@ -421,10 +509,17 @@ def _superseded(record_json: str, loaded_version: datetime | None) -> bool:
 
 
 def _due_condition(now: datetime, statuses: tuple[str, ...]) -> Any:
+    """Held, due, with an import status, and neither on hold nor in payment review or fraud.
+
+    An empty (NULL) status matches no import status, so such an order is never due.
+    """
+    stopping = tuple(rules.HOLD_STATUSES)
     return (
         (ORDERS.c.state == OrderState.HELD.value)
         & (ORDERS.c.release_at <= now)
         & ORDERS.c.magento_status.in_(statuses)
+        & ORDERS.c.magento_status.not_in(stopping)
+        & (ORDERS.c.magento_state.is_(None) | ORDERS.c.magento_state.not_in(stopping))
     )
 
 

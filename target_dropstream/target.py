@@ -22,6 +22,10 @@ from target_dropstream.notify import notify_pending
 from target_dropstream.release import release_due_orders
 from target_dropstream.settings import (
     DEFAULT_DATABASE_URL,
+    DEFAULT_RECHECK_INTERVAL_MINUTES,
+    DEFAULT_RECHECK_PAGE_SIZE,
+    DEFAULT_SHIP_LOOKUP_DELAY_SECONDS,
+    MAX_RECHECK_PAGE_SIZE,
     SettingsError,
     TargetSettings,
 )
@@ -123,6 +127,34 @@ class TargetDropstream(Target):
                 "At the end of every run, post pending shipments to Magento "
                 "(as `dropstream notify` does; needs store_url and access_token)"
             ),
+        ),
+        th.Property(
+            "ship_lookup_delay_seconds",
+            th.IntegerType(minimum=0),
+            default=DEFAULT_SHIP_LOOKUP_DELAY_SECONDS,
+            description=(
+                "After a ship notification's answer is lost (timeout, dropped connection, "
+                "502/504), it is posted again only once a look-up made at least this many "
+                "seconds after the failed attempt finds no shipment with its tracking number; "
+                "earlier runs only look it up (Magento may still commit it under its order lock)"
+            ),
+        ),
+        th.Property(
+            "recheck_interval_minutes",
+            th.IntegerType(minimum=0),
+            default=DEFAULT_RECHECK_INTERVAL_MINUTES,
+            description=(
+                "Read ready and partially shipped orders back from Magento (address, item "
+                "quantities, status) at the end of a run when their last read is at least this "
+                "many minutes old; 0 = every run. Held orders are always read back before "
+                "release. Needs store_url and access_token"
+            ),
+        ),
+        th.Property(
+            "recheck_page_size",
+            th.IntegerType(minimum=1, maximum=MAX_RECHECK_PAGE_SIZE),
+            default=DEFAULT_RECHECK_PAGE_SIZE,
+            description="Orders read back per GET /V1/orders request (one request per page)",
         ),
         th.Property(
             "consumer_key", th.StringType, secret=True, description="OAuth 1.0a consumer key"

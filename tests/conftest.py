@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tap_magento2.auth import OAuth1Auth
 from tap_magento2.client import Magento2Stream
 from tap_magento2.retry import RetryPolicy
 from tap_magento2.sandbox import MagentoSandbox
@@ -71,10 +72,37 @@ def make_sandbox() -> Iterator[Callable[..., MagentoSandbox]]:
 
 
 def sandbox_config(sb: MagentoSandbox, **overrides: Any) -> dict[str, Any]:
-    """Tap settings pointing at a sandbox with a valid Bearer token; None values are left out."""
-    config: dict[str, Any] = {"store_url": sb.base_url, "access_token": sb.access_token}
+    """Tap settings pointing at a sandbox, signed with OAuth 1.0a (the four Integration keys),
+    the path that works on an untouched store; None values are left out.
+
+    The tap follows no status here (``order_follow_status: ""``), so it streams exactly
+    ``order_import_status``; ``order_follow_status=None`` gives the tap's default."""
+    config: dict[str, Any] = {"store_url": sb.base_url, **oauth_keys(sb), "order_follow_status": ""}
     config.update(overrides)
     return {key: value for key, value in config.items() if value is not None}
+
+
+def oauth_keys(sb: MagentoSandbox) -> dict[str, str]:
+    """The sandbox Integration's four OAuth 1.0a keys, named as the plugins' settings."""
+    keys = sb.oauth
+    return {
+        "consumer_key": keys.consumer_key,
+        "consumer_secret": keys.consumer_secret,
+        "access_token": keys.access_token,
+        "access_token_secret": keys.access_token_secret,
+    }
+
+
+def signed(sb: MagentoSandbox) -> OAuth1Auth:
+    """``requests`` auth that signs like the plugins do, for tests calling the sandbox directly."""
+    return OAuth1Auth(**oauth_keys(sb))
+
+
+def bearer_config(sb: MagentoSandbox, **overrides: Any) -> dict[str, Any]:
+    """Settings with the access token alone, sent as a Bearer token (the sandbox must allow it)."""
+    return sandbox_config(
+        sb, consumer_key=None, consumer_secret=None, access_token_secret=None, **overrides
+    )
 
 
 # --- Retries --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Used by the demo (``magento2-sandbox``) and by every test suite. Binds to 127.0.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 
@@ -27,7 +27,12 @@ __all__ = [
 
 
 class MagentoSandbox:
-    """A started-on-demand fake Magento 2 store. Use as a context manager or call start()/stop()."""
+    """A started-on-demand fake Magento 2 store. Use as a context manager or call start()/stop().
+
+    It starts with an untouched 2.4.6 store's defaults: the integration token is refused as a
+    Bearer token (``bearer_enabled``, per store view with ``bearer_by_store_view``) and Web API
+    input limits are off (``input_limits``). OAuth 1.0a with the four keys always works.
+    """
 
     def __init__(
         self,
@@ -35,14 +40,16 @@ class MagentoSandbox:
         seed: int | str = 1,
         now: datetime | None = None,
         magento_version: str = "2.4",
-        bearer_enabled: bool = True,
-        input_limits: bool = True,
+        bearer_enabled: bool = False,
+        bearer_by_store_view: Mapping[str, bool] | None = None,
+        input_limits: bool = False,
         latency_ms: float = 0,
         latency_per_order_ms: float = 0,
         host: str = "127.0.0.1",
         port: int = 0,
         max_page_size: int = 300,
         default_page_size: int = 20,
+        ship_commit_delay: float = 0,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox only binds to the loopback interface (127.0.0.1)")
@@ -59,8 +66,12 @@ class MagentoSandbox:
             latency_ms=latency_ms,
             latency_per_order_ms=latency_per_order_ms,
         )
-        self.auth = Authenticator(self.oauth, bearer_enabled=bearer_enabled)
+        self.auth = Authenticator(
+            self.oauth, bearer_enabled=bearer_enabled, bearer_by_store_view=bearer_by_store_view
+        )
         self.faults = FaultRegistry()
+        if ship_commit_delay > 0:  # ship answers are lost; shipments commit this much later
+            self.faults.slow_ship_commits(ship_commit_delay)
         self._app = SandboxApp(
             data=self.data, auth=self.auth, settings=self.settings, faults=self.faults
         )

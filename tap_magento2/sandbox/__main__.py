@@ -44,6 +44,14 @@ def parse_poison(spec: str) -> tuple[int, bool]:
     return int(m["id"]), bool(m["get"])
 
 
+def parse_store_flag(spec: str) -> tuple[str, bool]:
+    """``CODE=yes|no``, e.g. ``de=yes``."""
+    code, _, value = spec.strip().partition("=")
+    if not code or value.lower() not in ("yes", "no"):
+        raise argparse.ArgumentTypeError(f"bad --bearer-store-view {spec!r}: expected CODE=yes|no")
+    return code, value.lower() == "yes"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="magento2-sandbox",
@@ -60,14 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="paging behaviour past the last page (2.3 repeats it, 2.4 returns [])",
     )
     p.add_argument(
-        "--no-bearer",
+        "--bearer",
         action="store_true",
-        help="reject the integration token as Bearer (2.4.4+ default); OAuth still works",
+        help="accept the integration token as a Bearer token (off by default, as on an untouched "
+        "2.4.4+ store); OAuth 1.0a always works",
     )
     p.add_argument(
-        "--no-input-limits",
+        "--bearer-store-view",
+        action="append",
+        type=parse_store_flag,
+        default=[],
+        metavar="CODE=yes|no",
+        help="the Bearer setting for one store view only (Magento reads it per store view)",
+    )
+    p.add_argument(
+        "--input-limits",
         action="store_true",
-        help="Web API input limits off: no pageSize cap, omitted pageSize = all rows",
+        help="Web API input limits on: pageSize capped (off by default, as on a new store)",
     )
     p.add_argument("--latency-ms", type=float, default=0, help="added to every orders request")
     p.add_argument(
@@ -90,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="orders list pages holding order ID answer a masked HTTP 500 (Magento cannot "
         "load it); with :get, GET /V1/orders/ID fails too",
     )
+    p.add_argument(
+        "--ship-commit-delay-seconds",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="ship requests (POST /V1/order/ID/ship, /V1/shipment) lose their answer (the "
+        "connection drops) and commit SECONDS later, or when the next ship request of the "
+        "same order arrives (Magento's order lock); 0 = off",
+    )
     return p
 
 
@@ -100,11 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         order_count=args.orders,
         seed=seed,
         magento_version=args.magento_version,
-        bearer_enabled=not args.no_bearer,
-        input_limits=not args.no_input_limits,
+        bearer_enabled=args.bearer,
+        bearer_by_store_view=dict(args.bearer_store_view),
+        input_limits=args.input_limits,
         latency_ms=args.latency_ms,
         latency_per_order_ms=args.latency_per_order_ms,
         port=args.port,
+        ship_commit_delay=args.ship_commit_delay_seconds,
     )
     for fault in args.fault:
         sandbox.faults.add(**fault)
@@ -122,9 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"magento2-sandbox: cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)  # noqa: T201
         return 2
+    keys = sandbox.oauth
+    bearer = "Bearer accepted" if args.bearer else "Bearer refused (OAuth 1.0a only)"
     print(  # noqa: T201
-        f"Magento sandbox at {sandbox.base_url} (REST {sandbox.base_url}/rest/V1) "
-        f"access_token={sandbox.access_token}",
+        f"Magento sandbox at {sandbox.base_url} (REST {sandbox.base_url}/rest/V1; {bearer}) "
+        f"consumer_key={keys.consumer_key} consumer_secret={keys.consumer_secret} "
+        f"access_token={keys.access_token} access_token_secret={keys.access_token_secret}",
         flush=True,
     )
     while not done.wait(0.5):

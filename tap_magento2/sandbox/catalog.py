@@ -60,6 +60,15 @@ STORE_VIEWS: list[dict[str, Any]] = [
 ]
 
 
+#: general/locale/code per store view (admin and unlisted views: Magento's en_US).
+LOCALES = {"default": "en_US", "de": "de_DE", "fr": "fr_FR", "es": "es_ES"}
+
+
+def locale_of(store_code: str | None) -> str:
+    """The locale Magento answers in under ``/rest/<store_code>/V1`` (``/rest/V1``: default)."""
+    return LOCALES.get(store_code or "default", "en_US")
+
+
 def store_view(store_id: int) -> dict[str, Any]:
     for view in STORE_VIEWS:
         if view["id"] == store_id:
@@ -179,6 +188,16 @@ _PRODUCTS = [
     Product(41, "BND-LAMP", "Desk Lamp", "simple", 35, 1.5),
     Product(42, "BND-ORGANIZER", "Desk Organizer", "simple", 19, 0.8),
     Product(43, "BND-MAT", "Desk Mat", "simple", 14, 0.5),
+    Product(
+        70,
+        "BND-TRAVEL",
+        "Travel Cook Set",
+        "bundle",
+        0,
+        None,
+        selections=(("BND-POT", 1), ("VRT-WARRANTY", 1)),
+        shipment_type="0",
+    ),
     Product(50, "VRT-WARRANTY", "2-Year Protection Plan", "virtual", 15),
     Product(60, "DL-GUIDE", "Trail Guide eBook", "downloadable", 9.99),
 ]
@@ -188,6 +207,9 @@ SIMPLE_SKUS = ("SIM-MUG", "SIM-BOTTLE", "SIM-SOCKS")
 CONFIGURABLE_SKUS = ("CFG-HOODIE", "CFG-JACKET")
 BUNDLE_TOGETHER_SKU = "BND-CAMP"
 BUNDLE_SEPARATELY_SKU = "BND-DESK"
+#: Shipped together, with a virtual option (a protection plan): never in the seeded orders,
+#: placed on demand by ``kits.place_virtual_option_bundle``.
+BUNDLE_WITH_VIRTUAL_SKU = "BND-TRAVEL"
 
 
 def _num(x: float) -> float | int:

@@ -195,6 +195,66 @@ class SandboxData:
             self._changed[pos] = order
             self._sync_index(pos, order)
 
+    # -- admin edits that write other tables than sales_order -------------------------------------
+    def save_order_address(self, entity: dict[str, Any]) -> dict[str, Any]:
+        """``OrderAddressRepositoryInterface::save``: overwrite one address of an order.
+
+        Only ``sales_order_address`` is written, so the order's ``updated_at`` stays as it
+        was (magento-rest.md §9.4). The address is ``entity.entity_id`` of order
+        ``entity.parent_id`` (Magento ignores the ``parent_id`` of the URL).
+
+        Raises:
+            LookupError: no such address on that order.
+        """
+        with self.lock:
+            parent_id = _as_int(entity.get("parent_id"))
+            if parent_id is None or not self.exists(parent_id):
+                raise LookupError("no such order")
+            order = self.editable_order(parent_id)
+            wanted = _as_int(entity.get("entity_id"))
+            found = [a for a in _addresses(order) if a.get("entity_id") == wanted]
+            if wanted is None or not found:
+                raise LookupError("no such address")
+            for address in found:
+                keys = set(address) | set(entity)
+                merged = {k: entity.get(k, address.get(k)) for k in sorted(keys)}
+                merged["entity_id"], merged["parent_id"] = wanted, parent_id
+                address.clear()
+                address.update(merged)
+            self.commit_order(parent_id, order, touch=False)
+            return copy.deepcopy(found[0])
+
+    def add_order_comment(self, entity_id: int, history: dict[str, Any]) -> None:
+        """``OrderManagementInterface::addComment``: the order takes the comment's status.
+
+        ``Order::addStatusHistory`` copies the comment's status to the order, so a comment
+        without one sets the status to NULL (omitted from the order JSON). ``updated_at``
+        moves only when the status changes: a comment that keeps it writes only
+        ``sales_order_status_history`` (magento-rest.md §9.4).
+        """
+        with self.lock:
+            order = self.editable_order(entity_id)
+            status = history.get("status") or None
+            histories = order.get("status_histories") or []
+            entry: dict[str, Any] = {
+                "comment": history.get("comment"),
+                "created_at": self.clock.now_text(),
+                "entity_id": entity_id * 10 + len(histories) + 1,
+                "entity_name": "order",
+                "is_customer_notified": int(bool(history.get("is_customer_notified"))),
+                "is_visible_on_front": int(bool(history.get("is_visible_on_front"))),
+                "parent_id": entity_id,
+            }
+            if status is not None:
+                entry["status"] = str(status)
+            order["status_histories"] = [entry, *histories]
+            changed = order.get("status") != status
+            if status is None:
+                order.pop("status", None)
+            else:
+                order["status"] = str(status)
+            self.commit_order(entity_id, order, touch=changed)
+
     # -- ground truth for tests ----------------------------------------------------------------
     def matching(
         self,
@@ -227,6 +287,27 @@ class SandboxData:
                 hits.append((up, pos))
             hits.sort()
             return [copy.deepcopy(self.order_json(pos)) for _, pos in hits]
+
+
+def _addresses(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's address objects (billing, and each shipping assignment's), live."""
+    found = [order["billing_address"]] if isinstance(order.get("billing_address"), dict) else []
+    extension = order.get("extension_attributes") or {}
+    for assignment in extension.get("shipping_assignments") or []:
+        address = (assignment.get("shipping") or {}).get("address")
+        if isinstance(address, dict):
+            found.append(address)
+    return found
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def _epoch(value: str | datetime) -> int:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import shipping
-from .catalog import PRODUCTS, STORE_VIEWS, product_json
+from .catalog import PRODUCTS, STORE_VIEWS, locale_of, product_json
 from .errors import (
     MAX_PAGE_SIZE,
     MagentoError,
     entity_not_found,
+    field_required,
     internal_error,
     product_not_found,
 )
@@ -35,6 +36,7 @@ class Call:
     body: bytes
     headers: Message
     method: str
+    store_code: str | None = None  # from /rest/<code>/V1 ("default" for /rest/V1)
 
     def int_param(self, name: str) -> int:
         raw = self.params[name]
@@ -102,6 +104,52 @@ def orders_list(call: Call) -> tuple[int, Any]:
     return 200, {"items": items, "search_criteria": criteria.echo(), "total_count": total}
 
 
+#: OrderAddressRepository::save wraps every failure (the address validator's required
+#: fields included) in this CouldNotSaveException.
+ADDRESS_NOT_SAVED = "The order address couldn't be saved."
+#: The fields of Magento\Sales\Model\Order\Address\Validator::$required.
+ADDRESS_REQUIRED = (
+    "parent_id",
+    "postcode",
+    "lastname",
+    "street",
+    "city",
+    "email",
+    "country_id",
+    "firstname",
+    "address_type",
+)
+
+
+def order_address_save(call: Call) -> tuple[int, Any]:
+    """PUT /V1/orders/{parent_id} (admin edit of an order address; updated_at stays)."""
+    call.int_param("parent_id")
+    body = call.json_body()
+    entity = body.get("entity") if isinstance(body, dict) else None
+    if not isinstance(entity, dict):
+        raise field_required("entity")
+    if any(entity.get(name) in (None, "", []) for name in ADDRESS_REQUIRED):
+        raise MagentoError(400, ADDRESS_NOT_SAVED)
+    try:
+        return 200, call.app.data.save_order_address(entity)
+    except LookupError:
+        raise MagentoError(400, ADDRESS_NOT_SAVED) from None
+
+
+def order_comment_add(call: Call) -> tuple[int, Any]:
+    """POST /V1/orders/{id}/comments: the order takes the comment's status (NULL without)."""
+    entity_id = call.int_param("id")
+    body = call.json_body()
+    history = body.get("statusHistory") if isinstance(body, dict) else None
+    if not isinstance(history, dict):
+        raise field_required("statusHistory")
+    data = call.app.data
+    if not data.exists(entity_id):
+        raise entity_not_found()
+    data.add_order_comment(entity_id, history)
+    return 200, True
+
+
 def product_get(call: Call) -> tuple[int, Any]:
     wanted = call.params["sku"].lower()  # MySQL's collation makes SKU lookups case-insensitive
     for sku in PRODUCTS:
@@ -114,7 +162,10 @@ def ship_order(call: Call) -> tuple[int, Any]:
     entity_id = call.int_param("id")
     body = call.json_body()
     return 200, shipping.ship_order(
-        call.app.data, entity_id, body if isinstance(body, dict) else {}
+        call.app.data,
+        entity_id,
+        body if isinstance(body, dict) else {},
+        locale_of(call.store_code),
     )
 
 

@@ -7,12 +7,19 @@ page that would include it answers HTTP 500 with the masked production body
 (``Internal Error. Details are available in Magento log file. Report ID: webapi-...``).
 ``GET /V1/orders/{id}`` of that order either works (``get_fails=False``) or fails the same
 way (``get_fails=True``).
+
+A "slow_commit" fault mimics ``/V1/order/{id}/ship`` under Magento's order lock (§9.8): the
+request is taken, the client's connection is dropped with no answer (its timeout), and the
+shipment is committed ``delay`` seconds of the sandbox clock later, or as soon as another
+ship request for the same order arrives (it waits on the lock, so the first one finishes
+first). Until then no read shows the shipment.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +34,20 @@ FAULT_KINDS = (
     "commit_reset",
     "gateway",
     "stall_body",
+    "slow_commit",
 )
+#: Routes a "slow_commit" fault holds (Magento's two ways to create a shipment).
+SHIP_ROUTES = ("/V1/order/*/ship", "/V1/shipment")
+
+
+@dataclass
+class HeldCommit:
+    """A ship request still running inside Magento: it commits at ``due`` (epoch seconds)."""
+
+    due: float
+    order_id: int | None
+    commit: Callable[[], object]
+
 
 # Content block of pub/errors/default/503.phtml, wrapped in the error page layout.
 MAINTENANCE_PAGE = """<!doctype html>
@@ -101,6 +121,7 @@ class FaultRegistry:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._poison: dict[int, bool] = {}  # order entity_id -> its per-id GET fails too
+        self._held: list[HeldCommit] = []
         self._lock = threading.Lock()
 
     def poison_order(self, entity_id: int, *, get_fails: bool = False) -> None:
@@ -170,6 +191,45 @@ class FaultRegistry:
                     fault.used += 1
                     return fault
         return None
+
+    def slow_ship_commits(self, delay: float, times: int = 1_000_000) -> list[Fault]:
+        """Ship requests lose their answer and commit ``delay`` sandbox seconds later."""
+        return [
+            self.add(path=path, method="POST", times=times, kind="slow_commit", delay=delay)
+            for path in SHIP_ROUTES
+        ]
+
+    def hold_commit(self, due: float, order_id: int | None, commit: Callable[[], object]) -> None:
+        """Keep a taken ship request running until ``due`` (see "slow_commit")."""
+        with self._lock:
+            self._held.append(HeldCommit(due, order_id, commit))
+
+    def release_commits(self, now: float, order_id: int | None = None) -> int:
+        """Commit held ship requests that are due, and every one of ``order_id``.
+
+        Returns how many were committed. A commit that fails (Magento's validation) simply
+        creates nothing, as the real request would have.
+        """
+        with self._lock:
+            ready = [
+                held
+                for held in self._held
+                if held.due <= now or (order_id is not None and held.order_id == order_id)
+            ]
+            taken = {id(held) for held in ready}
+            self._held = [held for held in self._held if id(held) not in taken]
+        for held in sorted(ready, key=lambda held: held.due):
+            try:
+                held.commit()
+            except Exception:  # a refused request commits nothing
+                continue
+        return len(ready)
+
+    @property
+    def held_commits(self) -> int:
+        """Ship requests still running inside the sandbox's Magento."""
+        with self._lock:
+            return len(self._held)
 
     def clear(self) -> None:
         with self._lock:

@@ -488,9 +488,10 @@ def _bundle(f: _ItemFactory, rng: random.Random, sku: str) -> None:
             s,
             q * qty,
             child_p.price,
-            product_type="simple",
+            product_type=child_p.type_id,
             name=child_p.name,
             parent=parent,
+            shippable=child_p.type_id != "virtual",
             weight=child_p.weight,
         )
 

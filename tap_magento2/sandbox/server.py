@@ -31,6 +31,11 @@ from .faults import GATEWAY_PAGE, MAINTENANCE_PAGE, WAF_LOGIN_PAGE, Fault, Fault
 from .fields import apply_fields, parse_fields
 from .wire import decoded, encode_body
 
+#: What a real store answers (HTTP 400) for ``/rest/<code>/...`` when ``<code>`` is no store
+#: code: the path stays ``/<code>/V1/...`` and no request processor takes it
+#: (``Webapi/Controller/Rest/RequestProcessorPool::getProcessor``).
+NO_PROCESSOR = "Specified request cannot be processed."
+
 
 @dataclass
 class RequestInfo:
@@ -66,6 +71,18 @@ ROUTES = [
     _route("GET", "/V1/store/storeViews", "Magento_Backend::store", endpoints.store_views),
     _route("GET", "/V1/orders", "Magento_Sales::actions_view", endpoints.orders_list),
     _route("GET", "/V1/orders/(?P<id>[^/]+)", "Magento_Sales::actions_view", endpoints.order_get),
+    _route(
+        "PUT",
+        "/V1/orders/(?P<parent_id>[^/]+)",
+        "Magento_Sales::actions_edit",
+        endpoints.order_address_save,
+    ),
+    _route(
+        "POST",
+        "/V1/orders/(?P<id>[^/]+)/comments",
+        "Magento_Sales::comment",
+        endpoints.order_comment_add,
+    ),
     _route("GET", "/V1/products", "Magento_Catalog::products", catalog.products_list),
     _route(
         "GET", "/V1/products/(?P<sku>[^/]+)", "Magento_Catalog::products", endpoints.product_get
@@ -109,7 +126,7 @@ ROUTES = [
 @dataclass
 class SandboxSettings:
     magento_version: str = "2.4"
-    input_limits: bool = True
+    input_limits: bool = False
     max_page_size: int = 300
     default_page_size: int = 20
     latency_ms: float = 0.0
@@ -131,15 +148,24 @@ class SandboxApp:
     log_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def is_rest_path(path: str) -> bool:
+    """Under ``/[index.php/]rest/``: Magento's REST front controller answers it."""
+    return path.startswith(("/rest/", "/index.php/rest/"))
+
+
 def resolve_path(path: str) -> tuple[str | None, str | None]:
-    """Split ``/[index.php/]rest/<store>/V1/...`` into (store code, route); Nones = no route."""
+    """Split ``/[index.php/]rest/<store>/V1/...`` into (store code, route); Nones = no route.
+
+    An unknown store code also gives Nones; under ``/rest/`` that is Magento's 400
+    ``Specified request cannot be processed.``, elsewhere a 404.
+    """
     if path.startswith("/index.php/"):
         path = path[len("/index.php") :]
     if not path.startswith("/rest/"):
         return None, None
     rest = path[len("/rest") :]
     first = rest.split("/", 2)[1] if rest.count("/") >= 1 else ""
-    if first == "V1":
+    if re.fullmatch(r"V\d+", first):  # /V<n>/... has a REST processor: a route or a 404
         return "default", rest
     codes = {v["code"] for v in STORE_VIEWS if v["id"] != 0} | {"all"}
     if first in codes:
@@ -246,7 +272,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 info.status = err.status
                 self._send(err.status, json.dumps(err.body()).encode())
                 return
+        now = app.data.clock.now().timestamp()
+        app.faults.release_commits(now, _locked_order(method, route_path, body))
         fault = app.faults.take(method, route_path or split.path)
+        if fault is not None and fault.kind == "slow_commit":
+            self._hold(fault, info, route_path, split, pairs, body, authorization)
+            return
         if fault is not None and fault.kind not in ("truncate", "commit_reset", "stall_body"):
             self._apply_fault(fault, info)
             return
@@ -269,6 +300,38 @@ class SandboxHandler(BaseHTTPRequestHandler):
         info.status = status
         self._send(status, data, extra_headers=extra)
 
+    def _authorized_call(
+        self,
+        method: str,
+        route_path: str | None,
+        split: Any,
+        pairs: list[tuple[str, str]],
+        body: bytes,
+        authorization: str | None,
+    ) -> tuple[Route, endpoints.Call]:
+        """Route match (400/404), then authentication and ACL (401), like Magento."""
+        app = self.server.app
+        if route_path is None:
+            if is_rest_path(split.path):
+                raise MagentoError(400, NO_PROCESSOR)  # unknown store code
+            raise route_not_found()
+        route, params = self._match(method, route_path)
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        url = f"{self.server.scheme}://{host}{split.path}"
+        store_code = resolve_path(split.path)[0]
+        if not app.auth.is_integration(authorization, method, url, split.query, store_code):
+            raise not_authorized(route.acl)
+        call = endpoints.Call(
+            app=app,
+            params=params,
+            pairs=pairs,
+            body=body,
+            headers=self.headers,
+            method=method,
+            store_code=store_code,
+        )
+        return route, call
+
     def _dispatch(
         self,
         method: str,
@@ -280,15 +343,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     ) -> tuple[int, Any, dict[str, str]]:
         app = self.server.app
         try:
-            if route_path is None:
-                raise route_not_found()
-            route, params = self._match(method, route_path)
-            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-            url = f"{self.server.scheme}://{host}{split.path}"
-            if not app.auth.is_integration(authorization, method, url, pairs):
-                raise not_authorized(route.acl)
-            call = endpoints.Call(
-                app=app, params=params, pairs=pairs, body=body, headers=self.headers, method=method
+            route, call = self._authorized_call(
+                method, route_path, split, pairs, body, authorization
             )
             status, payload = route.handler(call)
             if "fields" in dict(pairs) and method == "GET":
@@ -301,6 +357,36 @@ class SandboxHandler(BaseHTTPRequestHandler):
             app.errors.append(traceback.format_exc())
             err = internal_error()
             return err.status, err.body(), {}
+
+    def _hold(
+        self,
+        fault: Fault,
+        info: RequestInfo,
+        route_path: str | None,
+        split: Any,
+        pairs: list[tuple[str, str]],
+        body: bytes,
+        authorization: str | None,
+    ) -> None:
+        """A "slow_commit" ship request: keep it running, drop the client without an answer.
+
+        Another ship request for the same order first waits for this one (Magento's order
+        lock), so it is committed before that one runs.
+        """
+        app = self.server.app
+        try:
+            route, call = self._authorized_call(
+                "POST", route_path, split, pairs, body, authorization
+            )
+        except MagentoError as err:  # refused before the service runs: answered at once
+            info.status = err.status
+            self._send(err.status, json.dumps(err.body()).encode())
+            return
+        due = app.data.clock.now().timestamp() + fault.delay
+        order_id = _locked_order("POST", route_path, body)
+        app.faults.hold_commit(due, order_id, lambda: route.handler(call))
+        info.status = 0
+        self._reset()
 
     def _match(self, method: str, route_path: str) -> tuple[Route, dict[str, str]]:
         for route in ROUTES:
@@ -408,6 +494,25 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         with contextlib.suppress(OSError):
             super().finish()
+
+
+_SHIP_PATH = re.compile(r"^/V1/order/(?P<id>\d+)/ship$")
+
+
+def _locked_order(method: str, route_path: str | None, body: bytes) -> int | None:
+    """The order whose lock a ship request takes (URL id, or /V1/shipment's entity.order_id)."""
+    if method != "POST" or route_path is None:
+        return None
+    match = _SHIP_PATH.match(route_path)
+    if match:
+        return int(match["id"])
+    if route_path.rstrip("/") != "/V1/shipment":
+        return None
+    try:
+        entity = json.loads(body or b"{}").get("entity") or {}
+        return int(entity.get("order_id"))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def serve_in_background(

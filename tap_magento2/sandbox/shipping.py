@@ -5,7 +5,13 @@ Ship semantics follow ``Magento\\Sales\\Model\\ShipOrder`` and ``Order\\Shipment
 quantities are clamped silently to what is left, unknown or virtual lines are dropped, a
 configurable child ships only through its parent, Together bundles ship through the parent and
 Separately bundles through their children (the parent then gets ``qty_shipped += 1`` per shipment),
-and validation messages are joined with "\\n" after "Shipment Document Validation Error(s):".
+a Together bundle's virtual options are skipped (``canShipItem``), and validation messages are
+joined with "\\n" after "Shipment Document Validation Error(s):", translated into the locale of
+the store view in the URL (``/rest/de/V1/...`` answers in German).
+
+The order row (and so ``updated_at``) is written only when the shipment changes the order's
+state or status (e.g. the shipment that completes it): a partial shipment of a processing order
+only writes its items, like Magento (reference §9.4).
 """
 
 from __future__ import annotations
@@ -30,6 +36,34 @@ SEPARATELY = (
     'Cannot create shipment as bundle product "%s" has shipment type "Separately". '
     "Bundle product options should be shipped instead."
 )
+#: Magento's de_DE translations of the ship validation phrases (a store view whose locale
+#: has no entry answers in English, like a store without that language pack).
+TRANSLATIONS: dict[str, dict[str, str]] = {
+    "de_DE": {
+        VALIDATION_PREFIX: "Fehler bei der Validierung des Lieferscheins:\n",
+        NOT_ALLOWED: "Für diese Bestellung kann keine Lieferung erstellt werden.",
+        BAD_STATE: (
+            "Eine Lieferung kann nicht erstellt werden, wenn die Bestellung den Status %s hat"
+        ),
+        NO_PRODUCTS: "Eine Lieferung kann nicht ohne Produkte erstellt werden.",
+        NO_TRACK_NUMBER: "Bitte geben Sie eine Sendungsnummer ein.",
+        TOGETHER: (
+            'Die Lieferung kann nicht erstellt werden, da das Bundle-Produkt "%s" die '
+            'Versandart "Zusammen" hat. Stattdessen sollte das Bundle-Produkt selbst versendet '
+            "werden."
+        ),
+        SEPARATELY: (
+            'Die Lieferung kann nicht erstellt werden, da das Bundle-Produkt "%s" die '
+            'Versandart "Getrennt" hat. Stattdessen sollten die Optionen des Bundle-Produkts '
+            "versendet werden."
+        ),
+    },
+}
+
+
+def translate(phrase: str, locale: str | None) -> str:
+    """The phrase (a template, before ``%s`` is filled) in the store view's locale."""
+    return TRANSLATIONS.get(locale or "", {}).get(phrase, phrase)
 
 
 def ships_separately(item: dict[str, Any]) -> bool:
@@ -41,10 +75,10 @@ def ships_separately(item: dict[str, Any]) -> bool:
 
 
 def qty_to_ship(item: dict[str, Any]) -> float:
+    """``Item::getSimpleQtyToShip``: ordered - max(shipped, refunded) - canceled."""
     left = (
         item.get("qty_ordered", 0)
-        - item.get("qty_shipped", 0)
-        - item.get("qty_refunded", 0)
+        - max(item.get("qty_shipped", 0), item.get("qty_refunded", 0))
         - item.get("qty_canceled", 0)
     )
     return max(left, 0)
@@ -68,7 +102,9 @@ def _requested(body: dict[str, Any]) -> dict[int, float]:
     return out
 
 
-def _plan(order: dict[str, Any], requested: dict[int, float]) -> tuple[dict[int, float], list[str]]:
+def _plan(
+    order: dict[str, Any], requested: dict[int, float], locale: str | None = None
+) -> tuple[dict[int, float], list[str]]:
     """Quantities to ship per order item id, plus bundle validation messages."""
     items = order["items"]
     by_id = {i["item_id"]: i for i in items}
@@ -87,19 +123,21 @@ def _plan(order: dict[str, Any], requested: dict[int, float]) -> tuple[dict[int,
         if parent is None and item["product_type"] == "bundle":
             if ships_separately(item):
                 if iid in requested:
-                    bundle_errors.append(SEPARATELY % item["sku"])
+                    bundle_errors.append(translate(SEPARATELY, locale) % item["sku"])
                 continue  # options ship themselves; the parent is a dummy
             want = qty_to_ship(item) if ship_all else min(requested.get(iid, 0), qty_to_ship(item))
             if want > 0:
                 plan[iid] = want
                 for child in children.get(iid, []):
+                    if child.get("is_virtual"):
+                        continue  # canShipItem skips a virtual option: it never ships
                     per_bundle = child["qty_ordered"] / max(item["qty_ordered"], 1)
                     plan[child["item_id"]] = min(per_bundle * want, qty_to_ship(child))
             continue
         if parent is not None and parent["product_type"] == "bundle":
             if not ships_separately(parent):
                 if iid in requested and parent["item_id"] not in requested:
-                    bundle_errors.append(TOGETHER % parent["sku"])
+                    bundle_errors.append(translate(TOGETHER, locale) % parent["sku"])
                 continue  # derived from the parent above
             want = qty_to_ship(item) if ship_all else min(requested.get(iid, 0), qty_to_ship(item))
             if want > 0:
@@ -132,8 +170,13 @@ def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
-def ship_order(data: SandboxData, entity_id: int, body: dict[str, Any]) -> str:
-    """Create a shipment the way ShipOrder::execute does; returns the new id as a string."""
+def ship_order(
+    data: SandboxData, entity_id: int, body: dict[str, Any], locale: str | None = None
+) -> str:
+    """Create a shipment the way ShipOrder::execute does; returns the new id as a string.
+
+    ``locale``: the store view's locale (from the store code in the URL) for the messages.
+    """
     with data.order_shipment_lock, data.lock:
         if not data.exists(entity_id):
             raise entity_not_found()
@@ -142,21 +185,21 @@ def ship_order(data: SandboxData, entity_id: int, body: dict[str, Any]) -> str:
         if order.get("state") in ("holded", "payment_review", "canceled") or order.get(
             "is_virtual"
         ):
-            messages.append(BAD_STATE % order.get("status"))
+            messages.append(translate(BAD_STATE, locale) % order.get("status"))
         elif not _can_ship(order):
-            messages.append(NOT_ALLOWED)
-        plan, bundle_errors = _plan(order, _requested(body))
+            messages.append(translate(NOT_ALLOWED, locale))
+        plan, bundle_errors = _plan(order, _requested(body), locale)
         if sum(plan.values()) <= 0:
-            messages.append(NO_PRODUCTS)
+            messages.append(translate(NO_PRODUCTS, locale))
         tracks = _param(body, "tracks", "tracks") or []
         for track in tracks:
             if not isinstance(track, dict) or not track.get(
                 "track_number", track.get("trackNumber")
             ):
-                messages.append(NO_TRACK_NUMBER)
+                messages.append(translate(NO_TRACK_NUMBER, locale))
         messages += bundle_errors
         if messages:
-            raise MagentoError(400, VALIDATION_PREFIX + "\n".join(messages))
+            raise MagentoError(400, translate(VALIDATION_PREFIX, locale) + "\n".join(messages))
         now = data.clock.now_text()
         by_id = {i["item_id"]: i for i in order["items"]}
         touched_bundles: set[int] = set()
@@ -175,11 +218,12 @@ def ship_order(data: SandboxData, entity_id: int, body: dict[str, Any]) -> str:
             by_id[pid]["qty_shipped"] = _num(by_id[pid].get("qty_shipped", 0) + 1)
             by_id[pid]["updated_at"] = now
         _refresh_parent_snapshots(order)
-        _update_state(order)
+        order_row_written = _update_state(order)
         comment = _param(body, "comment", "comment")
         notify = bool(_param(body, "notify", "notify"))
         shipment = _new_shipment(data, order, plan, tracks, comment, notify, body, now)
-        data.commit_order(entity_id, order)
+        # Only a state/status change writes sales_order (ON UPDATE CURRENT_TIMESTAMP).
+        data.commit_order(entity_id, order, touch=order_row_written)
         return str(shipment["entity_id"])
 
 
@@ -191,8 +235,11 @@ def _refresh_parent_snapshots(order: dict[str, Any]) -> None:
             item["parent_item"] = dict(sorted(parent.items()))
 
 
-def _update_state(order: dict[str, Any]) -> None:
-    """new -> processing; everything shipped (and invoiced) -> complete; custom statuses kept."""
+def _update_state(order: dict[str, Any]) -> bool:
+    """new -> processing; everything shipped (and invoiced) -> complete; custom statuses kept.
+
+    Returns whether the order's state changed (Magento then writes the order row).
+    """
     by_id = {i["item_id"]: i for i in order["items"]}
     remaining = False
     for item in order["items"]:
@@ -210,9 +257,11 @@ def _update_state(order: dict[str, Any]) -> None:
     )
     old_state = order.get("state")
     new_state = "complete" if not remaining and invoiced else "processing"
-    if new_state != old_state:
-        order["state"] = new_state
-        order["status"] = new_state
+    if new_state == old_state:
+        return False
+    order["state"] = new_state
+    order["status"] = new_state
+    return True
 
 
 def _new_shipment(

@@ -15,6 +15,7 @@ import pytest
 
 from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, install_plugins
 from tap_magento2.sandbox import MagentoSandbox
+from tests.conftest import oauth_keys
 from tests.meltano.meltano_project import (
     REPO_ROOT,
     MeltanoProject,
@@ -87,10 +88,12 @@ def project_without_sandbox(
 
 def sandbox_env(sandbox: MagentoSandbox, database_url: str) -> dict[str, str]:
     """Settings, as Meltano's environment variables, for a pipeline against ``sandbox``."""
-    return {
+    env = {
         "TAP_MAGENTO2_STORE_URL": sandbox.base_url,
-        "TAP_MAGENTO2_ACCESS_TOKEN": sandbox.access_token,
         "TARGET_DROPSTREAM_STORE_URL": sandbox.base_url,
-        "TARGET_DROPSTREAM_ACCESS_TOKEN": sandbox.access_token,
         "TARGET_DROPSTREAM_DATABASE_URL": database_url,
     }
+    for name, value in oauth_keys(sandbox).items():  # OAuth 1.0a: the sandbox refuses Bearer
+        env[f"TAP_MAGENTO2_{name.upper()}"] = value
+        env[f"TARGET_DROPSTREAM_{name.upper()}"] = value
+    return env

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from tap_magento2.sandbox import MagentoSandbox, RequestInfo
+from tap_magento2.settings import STOPPING_STATUSES
 
 PIPELINE = ("run", "tap-magento2", "target-dropstream")
 _FILTER_PARAM = re.compile(
@@ -100,6 +101,8 @@ def window_starts(requests: Iterable[RequestInfo]) -> list[str | None]:
     for request in requests:
         if request.method != "GET" or (request.route or request.path).rstrip("/") != "/V1/orders":
             continue
+        if any(f[0] == "entity_id" for f in filters_of(request)):
+            continue  # target-dropstream reading its open orders back, not a sync
         updated = [f for f in filters_of(request) if f[0] == "updated_at"]
         if len(updated) > 1 or any(f[1] != "gteq" for f in updated):
             continue  # a following page
@@ -127,7 +130,7 @@ def parse_time(value: str | datetime) -> datetime:
 LOOKBACK = timedelta(seconds=60)
 
 #: What the pipeline's tap requests: order_import_status, then order_follow_status (meltano.yml).
-STREAMED_STATUSES = ["processing", "holded", "canceled", "closed", "complete"]
+STREAMED_STATUSES = ["processing", *STOPPING_STATUSES]
 
 
 def streamed_orders(sandbox: MagentoSandbox, **kwargs: Any) -> list[dict[str, Any]]:

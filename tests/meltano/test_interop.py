@@ -14,6 +14,7 @@ import yaml
 
 from tap_magento2.sandbox import MagentoSandbox
 from tap_magento2.sandbox.sales_documents import refund_order
+from tests.conftest import signed
 from tests.meltano.meltano_project import MeltanoProject
 from tests.meltano.observe import order_ids, read_store, streamed_orders
 
@@ -121,7 +122,7 @@ def sandbox_total(sandbox: MagentoSandbox, path: str, **filters: str) -> int:
     answer = requests.get(
         f"{sandbox.base_url}/rest/V1{path}",
         params=params,
-        headers={"Authorization": f"Bearer {sandbox.access_token}"},
+        auth=signed(sandbox),
         timeout=30,
     )
     answer.raise_for_status()

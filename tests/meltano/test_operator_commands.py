@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from tap_magento2.sandbox import MagentoSandbox
+from tests.conftest import sandbox_config
 from tests.meltano.meltano_project import MeltanoProject
 from tests.meltano.observe import paid_orders, read_store
 
@@ -23,9 +24,7 @@ BIN = Path(sys.executable).parent
 def load_with_a_plain_pipe(sandbox: MagentoSandbox, store_url: str, folder: Path) -> None:
     """`tap-magento2 | target-dropstream`, no Meltano: the quickest way to fill the store."""
     tap_config = folder / "tap.json"
-    tap_config.write_text(
-        json.dumps({"store_url": sandbox.base_url, "access_token": sandbox.access_token})
-    )
+    tap_config.write_text(json.dumps(sandbox_config(sandbox)))
     target_config = folder / "target.json"
     # The same store_url as the Meltano loader: it is the `source` of every order.
     target_config.write_text(json.dumps({"database_url": store_url, "store_url": sandbox.base_url}))

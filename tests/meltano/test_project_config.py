@@ -19,6 +19,7 @@ import yaml
 from scripts import demo
 from tap_magento2.sandbox import MagentoSandbox
 from tap_magento2.sandbox.__main__ import build_parser
+from tests.conftest import oauth_keys
 from tests.meltano.meltano_project import REPO_ROOT, MeltanoProject
 
 BIN = Path(sys.executable).parent
@@ -160,13 +161,15 @@ def test_dev_environment_points_at_the_sandbox_the_demo_starts() -> None:
     env = dev["env"]
     assert env["MAGENTO_STORE_URL"] == f"http://127.0.0.1:{demo.SANDBOX_PORT}"
     assert build_parser().parse_args([]).port == demo.SANDBOX_PORT
-    token = MagentoSandbox(seed=int(demo.SANDBOX_SEED), order_count=1).access_token
-    assert env["MAGENTO_ACCESS_TOKEN"] == token
+    keys = oauth_keys(MagentoSandbox(seed=int(demo.SANDBOX_SEED), order_count=1))
+    for name, value in keys.items():  # the sandbox refuses Bearer, as a new store does
+        assert env[f"MAGENTO_{name.upper()}"] == value
     assert env["DROPSTREAM_DATABASE_URL"].endswith("/" + demo.DEV_STORE.name)
     tap = plugin("extractors", "tap-magento2")["config"]
     target = plugin("loaders", "target-dropstream")["config"]
     assert tap["store_url"] == target["store_url"] == "${MAGENTO_STORE_URL}"
-    assert tap["access_token"] == target["access_token"] == "${MAGENTO_ACCESS_TOKEN}"
+    for name in keys:
+        assert tap[name] == target[name] == f"${{MAGENTO_{name.upper()}}}"
     assert target["database_url"] == "${DROPSTREAM_DATABASE_URL}"
 
 

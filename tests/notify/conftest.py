@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from target_dropstream.notify import NotifyReport, notify_pending
 from target_dropstream.rows import LoadPolicy
 from target_dropstream.settings import TargetSettings
 from target_dropstream.store import FulfillmentStore
-from tests.conftest import SANDBOX_NOW
+from tests.conftest import SANDBOX_NOW, oauth_keys
 from tests.target.conftest import database_url, pg_database_url  # noqa: F401 (fixtures)
 
 NOW = SANDBOX_NOW
@@ -43,7 +44,7 @@ class Shop:
         return {
             "database_url": self.database_url,
             "store_url": self.sb.base_url,
-            "access_token": self.sb.access_token,
+            **oauth_keys(self.sb),
             "use_compact_shipment": self.compact,
             **overrides,
         }
@@ -76,7 +77,7 @@ class Shop:
         environment = {
             "TARGET_DROPSTREAM_DATABASE_URL": self.database_url,
             "TARGET_DROPSTREAM_STORE_URL": self.sb.base_url,
-            "TARGET_DROPSTREAM_ACCESS_TOKEN": self.sb.access_token,
+            **{f"TARGET_DROPSTREAM_{k.upper()}": v for k, v in oauth_keys(self.sb).items()},
             "TARGET_DROPSTREAM_USE_COMPACT_SHIPMENT": "true" if self.compact else "false",
             **env,
         }
@@ -88,14 +89,16 @@ class Shop:
             env=environment,
         )
 
-    def notify(self, **kwargs: Any) -> NotifyReport:
-        """``dropstream notify`` in-process, without real waits between retries."""
+    def notify(
+        self, *, at: datetime = NOW, settings: dict[str, Any] | None = None, **kwargs: Any
+    ) -> NotifyReport:
+        """``dropstream notify`` in-process at ``at``, without real waits between retries."""
         store = self.open()
         try:
             return notify_pending(
                 store,
-                self.settings(),
-                clock=lambda: NOW,
+                self.settings(**(settings or {})),
+                clock=lambda: at,
                 client_factory=quick_client,
                 sleep=lambda _seconds: None,
                 **kwargs,
@@ -129,6 +132,9 @@ def quick_client(settings: TargetSettings, view: str | None) -> MagentoClient:
     return MagentoClient(
         settings.store_url,
         settings.access_token,
+        consumer_key=settings.consumer_key,
+        consumer_secret=settings.consumer_secret,
+        access_token_secret=settings.access_token_secret,
         store_view_code=view,
         sleep=lambda _seconds: None,
     )

@@ -1,5 +1,6 @@
 """404s on notify: an order Magento no longer has fails only its own shipment, a wrong store
-code stops the run naming store_view_code, and no store code is ever guessed."""
+code (Magento's 400 "Specified request cannot be processed.") stops the run naming
+store_view_code, and no store code is ever guessed."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 
 from tap_magento2.sandbox.catalog import STORE_VIEWS
 from tap_magento2.sandbox.errors import ENTITY_NOT_FOUND
+from target_dropstream import shipment_store
 
-from .conftest import Shop, find_order, refuse
+from .conftest import NOW, Shop, find_order, refuse
 
 UPS = ("--carrier-code", "ups", "--title", "United Parcel Service")
 GONE_ID = 9_000_001  # an order id the sandbox (like a store after a deletion) does not have
@@ -68,7 +70,10 @@ def test_a_deleted_order_fails_its_shipment_and_the_later_ones_are_sent(shop: Sh
     assert "stopped" not in result.output
     assert f"Magento has no order with id {GONE_ID}" in result.output
     assert ENTITY_NOT_FOUND in result.output
-    assert [p.status for p in shop.posts()] == [404, 200]
+    # The order is read before posting: the deleted one is never posted.
+    reads = [r for r in shop.sb.requests if r.route == f"/V1/orders/{GONE_ID}"]
+    assert [r.status for r in reads] == [404]
+    assert [p.status for p in shop.posts()] == [200]
     rows = by_key(shop)
     assert rows["WH-GONE"]["state"] == "failed"
     assert ENTITY_NOT_FOUND in rows["WH-GONE"]["last_error"]
@@ -90,7 +95,7 @@ def test_a_deleted_order_fails_its_shipment_and_the_later_ones_are_sent(shop: Sh
     again = shop.cli("notify")
     assert again.exit_code == 0, again.output
     assert "0 notified, 0 already in Magento, 1 refused" in again.output
-    assert [p.status for p in shop.posts()] == [404, 200, 404]
+    assert [p.status for p in shop.posts()] == [200]
     assert by_key(shop)["WH-GONE"]["state"] == "failed"
     assert len(shop.magento_shipments(real["entity_id"])) == 1
 
@@ -116,7 +121,11 @@ def test_a_deleted_bundle_order_fails_when_its_items_are_read(shop: Shop) -> Non
 
 
 def test_wrong_store_view_code_stops_the_run_naming_the_setting(shop: Shop) -> None:
-    """A route 404 is not "no such order": nothing is marked failed, the run stops."""
+    """An unknown store code is not "no such order": nothing is marked failed, the run stops.
+
+    A real store answers it with HTTP 400 "Specified request cannot be processed." (no REST
+    processor takes /<code>/V1/...), not with a 404.
+    """
     first = simple_order(shop)
     second = configurable_order(shop)
     record(shop, first, "WH-1", "1ZONE")
@@ -124,21 +133,16 @@ def test_wrong_store_view_code_stops_the_run_naming_the_setting(shop: Shop) -> N
 
     result = shop.cli("notify", TARGET_DROPSTREAM_STORE_VIEW_CODE="nl")
     assert result.exit_code == 1
+    assert "HTTP 400 'Specified request cannot be processed.'" in result.output
     assert "store_view_code 'nl' is not a store view code of this store" in result.output
     assert "one of this store's codes (default, de, fr, es)" in result.output
-    [post] = shop.posts()  # the second shipment was not tried
-    assert (post.path, post.status) == (f"/rest/nl/V1/order/{first['entity_id']}/ship", 404)
+    [read] = [r for r in shop.sb.requests if r.store_code is None]  # the order, read first
+    assert (read.path, read.status) == (f"/rest/nl/V1/orders/{first['entity_id']}", 400)
+    assert shop.posts() == []  # nothing posted; the second shipment was not tried
     rows = by_key(shop)
     assert [rows[k]["state"] for k in ("WH-1", "WH-2")] == ["pending", "pending"]
     assert "store_view_code 'nl'" in rows["WH-1"]["last_error"]
     assert shop.magento_shipments(first["entity_id"]) == []
-
-    # Next run: the earlier attempt is looked up first, under the same wrong code.
-    again = shop.cli("notify", TARGET_DROPSTREAM_STORE_VIEW_CODE="nl")
-    assert again.exit_code == 1
-    assert "cannot check whether Magento already has it" in again.output
-    assert "store_view_code 'nl' is not a store view code of this store" in again.output
-    assert len(shop.posts()) == 1
 
     # With the setting fixed (removed), both go out.
     fixed = shop.cli("notify")
@@ -146,6 +150,23 @@ def test_wrong_store_view_code_stops_the_run_naming_the_setting(shop: Shop) -> N
     assert "2 notified" in fixed.output
     assert len(shop.magento_shipments(first["entity_id"])) == 1
     assert len(shop.magento_shipments(second["entity_id"])) == 1
+
+
+def test_a_posted_shipment_under_a_wrong_code_is_looked_up_first_next_time(shop: Shop) -> None:
+    """An earlier attempt is looked up first, under the same wrong code: the run stops."""
+    order = simple_order(shop)
+    record(shop, order, "WH-1", "1ZONE")
+    store = shop.open()
+    try:
+        [row] = shop.shipments()
+        assert shipment_store.mark_attempt(store, row["id"], 0, NOW)
+    finally:
+        store.close()
+    again = shop.cli("notify", TARGET_DROPSTREAM_STORE_VIEW_CODE="nl")
+    assert again.exit_code == 1
+    assert "cannot check whether Magento already has it" in again.output
+    assert "store_view_code 'nl' is not a store view code of this store" in again.output
+    assert shop.posts() == []
 
 
 @pytest.mark.parametrize("mode", ["shop", "full_shop"])

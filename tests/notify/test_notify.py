@@ -148,42 +148,73 @@ def test_full_mode_posts_a_shipment_document_only(full_shop: Shop, kind: str) ->
     assert (row["state"], row["magento_shipment_id"]) == ("notified", doc["entity_id"])
 
 
-def test_bundle_type_learned_from_magentos_refusal(shop: Shop) -> None:
-    """Catalog not readable: try the parent, Magento says "Separately", retry the options."""
+@pytest.mark.parametrize("mode", ["shop", "full_shop"])
+def test_unreadable_catalog_fails_the_bundle_shipment_naming_the_acl(
+    request: pytest.FixtureRequest, mode: str
+) -> None:
+    """Without the catalog the bundle type is unknown: nothing is posted, the ACL is named."""
+    shop: Shop = request.getfixturevalue(mode)
     block_catalog(shop)
     order = order_of(shop, "separately")
     oid = order["entity_id"]
     parent = top(order, "bundle")
-    parts = children(order, parent)
     shop.load(oid)
-    record(shop, order, "--track", "SEP-1")
+    key = record(shop, order, "--track", "SEP-1")
     report = shop.notify()
     assert report.error is None
-    assert len(report.notified) == 1
-    assert any(
-        "bundle shipment type not read from the catalog (HTTP 401" in n for n in report.notes
-    )
-    posts = shop.posts()
-    assert [p.status for p in posts] == [400, 200]
-    assert posts[0].json()["items"] == [
+    assert report.notified == []
+    [failed] = report.failed
+    assert f"cannot tell whether bundle {parent['sku']} (product id 40)" in failed
+    assert "HTTP 401" in failed
+    assert "Grant the integration the ACL resource Magento_Catalog::products" in failed
+    assert shop.posts() == []
+    assert shop.magento_shipments(oid) == []
+    [row] = shop.shipments()
+    assert (row["state"], row["attempts"]) == ("failed", 0)
+    assert "Magento_Catalog::products" in row["last_error"]
+    # Once the resource is granted, the shipment goes out with the type the catalog gives.
+    shop.sb.faults.clear()
+    assert f"{key}: queued again" in shop.cli("retry", key).output
+    again = shop.notify()
+    assert len(again.notified) == 1, again
+    [doc] = shop.magento_shipments(oid)
+    wanted = expected_items(order, "separately")
+    assert sorted((i["order_item_id"], i["qty"]) for i in doc["items"]) == sorted(wanted)
+
+
+def test_bundle_types_never_come_from_magentos_translated_messages(shop: Shop) -> None:
+    """Under /rest/de/V1 Magento answers in German: a stale cached type is corrected from the
+    catalog after the refusal, whatever the refusal's language."""
+    order = order_of(shop, "together")
+    oid = order["entity_id"]
+    shop.sb.data.update_order(oid, store_id=3)  # the German store view ("de")
+    parent = top(order, "bundle")
+    shop.load(oid)
+    with shop.open().write() as conn:  # cached as "separately": the product was edited since
+        conn.exec_driver_sql(
+            "UPDATE fulfillment_lines SET ship_item_id = item_id "
+            "WHERE line_type = 'bundle_component'"
+        )
+    record(shop, order, "--track", "DE-1")
+    report = shop.notify()
+    assert report.error is None, report.error
+    assert len(report.notified) == 1, report
+    first, second = shop.posts()
+    assert first.path == f"/rest/de/V1/order/{oid}/ship"
+    assert first.status == 400  # "Die Lieferung kann nicht erstellt werden, da ..."
+    assert second.json()["items"] == [
         {"order_item_id": parent["item_id"], "qty": parent["qty_ordered"]}
     ]
-    assert sorted((i["order_item_id"], i["qty"]) for i in posts[1].json()["items"]) == sorted(
-        (c["item_id"], c["qty_ordered"]) for c in parts
-    )
     [doc] = shop.magento_shipments(oid)
-    assert sorted(i["order_item_id"] for i in doc["items"]) == sorted(c["item_id"] for c in parts)
-    assert all(item(shop.sb, oid, c["item_id"])["qty_shipped"] == c["qty_ordered"] for c in parts)
-    assert shop.sb.data.orders[oid]["state"] == "complete"
+    assert [i["order_item_id"] for i in doc["items"]] == [parent["item_id"]]
     cached = shop.rows(
-        "SELECT item_id, ship_item_id FROM fulfillment_lines WHERE line_type = 'bundle_component'"
+        "SELECT DISTINCT ship_item_id FROM fulfillment_lines WHERE line_type = 'bundle_component'"
     )
-    assert all(row["ship_item_id"] == row["item_id"] for row in cached)
+    assert cached == [{"ship_item_id": parent["item_id"]}]
 
 
 def test_partial_bundle_then_the_rest_uses_the_cached_type(shop: Shop) -> None:
-    """Part of a kit cannot ship together: options are named, and the type is cached."""
-    block_catalog(shop)
+    """Options of a bundle shipped separately are named; the type is read once and cached."""
     order = order_of(shop, "separately")
     oid = order["entity_id"]
     parent = top(order, "bundle")
@@ -198,6 +229,7 @@ def test_partial_bundle_then_the_rest_uses_the_cached_type(shop: Shop) -> None:
     assert post.json()["items"] == [
         {"order_item_id": first["item_id"], "qty": first["qty_ordered"]}
     ]
+    assert len([r for r in shop.sb.requests if r.route == "/V1/products"]) == 1
     assert item(shop.sb, oid, first["item_id"])["qty_shipped"] == first["qty_ordered"]
     assert all(item(shop.sb, oid, c["item_id"])["qty_shipped"] == 0 for c in rest)
     assert shop.sb.data.orders[oid]["state"] == "processing"
@@ -217,8 +249,7 @@ def test_partial_bundle_then_the_rest_uses_the_cached_type(shop: Shop) -> None:
 
 
 def test_together_refusal_switches_to_the_bundle_parent(shop: Shop) -> None:
-    """A stale cached type (options named) is corrected by Magento's "Together" message."""
-    block_catalog(shop)
+    """A stale cached type (options named) is read again from the catalog after the refusal."""
     order = order_of(shop, "together")
     oid = order["entity_id"]
     parent = top(order, "bundle")
@@ -263,7 +294,6 @@ def test_partial_then_final_shipment(shop: Shop) -> None:
         i for i in order["items"] if i["product_type"] == "simple" and i["qty_ordered"] >= 2
     )
     shop.load(oid)
-    block_catalog(shop)
     record(shop, order, "--track", "PART-1", "--line", f"{line['sku']}=1")
     assert shop.cli("notify").exit_code == 0
     assert item(shop.sb, oid, line["item_id"])["qty_shipped"] == 1

@@ -10,6 +10,12 @@ from tests.target.conftest import orders_stream, run_target
 from .conftest import NOW, Shop, find_order
 
 UPS = ("--carrier-code", "ups", "--title", "United Parcel Service")
+#: The access token alone, sent as a Bearer token (the OAuth keys left out).
+BEARER_ONLY = {
+    "TARGET_DROPSTREAM_CONSUMER_KEY": "",
+    "TARGET_DROPSTREAM_CONSUMER_SECRET": "",
+    "TARGET_DROPSTREAM_ACCESS_TOKEN_SECRET": "",
+}
 HELD_MESSAGE = (
     "Shipment Document Validation Error(s):\n"
     "A shipment cannot be created when an order has a status of holded"
@@ -86,7 +92,7 @@ def test_retry_failed_flag_resends_refused_shipments(shop: Shop) -> None:
 def test_wrong_token_fails_the_run_without_printing_it(shop: Shop) -> None:
     order, _key = recorded(shop)
     secret = "wrong-token-7f3a9c"
-    result = shop.cli("notify", TARGET_DROPSTREAM_ACCESS_TOKEN=secret)
+    result = shop.cli("notify", TARGET_DROPSTREAM_ACCESS_TOKEN=secret, **BEARER_ONLY)
     assert result.exit_code == 1
     assert "HTTP 401" in result.output
     assert BEARER_SETTING in result.output

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from target_dropstream.target import TargetDropstream
+from tests.conftest import bearer_config
 from tests.reliability.conftest import DROPSTREAM, TAP, TARGET, run_cli, write_json
 from tests.target.conftest import (
     NOW,
@@ -303,7 +304,7 @@ def test_bad_tap_setting_fails_before_any_request(
 ) -> None:
     sb = sandbox_factory(order_count=5)
     change, setting = TAP_BAD[name]
-    config = {"store_url": sb.base_url, "access_token": sb.access_token, **change}
+    config = {**bearer_config(sb), **change}  # only the setting under test is wrong
     run = run_cli([TAP, "--config", str(write_json(tmp_path / "tap.json", config))])
     assert run.returncode != 0
     assert setting in run.stderr

@@ -25,7 +25,7 @@ from tap_magento2.client import Magento2Stream
 from tap_magento2.retry import RetryPolicy
 from tap_magento2.sandbox import MagentoSandbox, RequestInfo
 from tap_magento2.tap import TapMagento2
-from tests.conftest import sandbox_config
+from tests.conftest import oauth_keys, sandbox_config
 from tests.reliability.conftest import (
     MAX_TRIES,
     TAP,
@@ -284,7 +284,7 @@ def test_the_targets_magento_client_retries_the_same_faults(
     fault, _ = TRANSIENT[name]
     sb = sandbox_factory(order_count=30, seed=5)
     monkeypatch.setenv("TAP_MAGENTO2_RETRY_BASE_SECONDS", "0.01")
-    client = MagentoClient(sb.base_url, sb.access_token)
+    client = MagentoClient(sb.base_url, **oauth_keys(sb))
     assert client.retry_policy.base_seconds == 0.01  # env var read by the policy
     sb.faults.add(path=ORDERS, times=2, **fault)
     found = list(client.search(ORDERS, [[("status", "processing", "eq")]], page_size=50))

@@ -176,7 +176,7 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def https_store(sandbox_factory: Any, tmp_path: Path) -> Iterator[HttpsStore]:
     """The sandbox's data served over HTTPS with a self-signed certificate."""
-    sb = sandbox_factory(order_count=60, seed=4)
+    sb = sandbox_factory(order_count=60, seed=4, bearer_enabled=True)  # TLS is under test here
     cert, key = self_signed_certificate(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)

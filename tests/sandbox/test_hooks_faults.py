@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -207,7 +208,8 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
             "2",
             "--version",
             "2.3",
-            "--no-bearer",
+            "--bearer-store-view",
+            "de=yes",
             "--fault",
             "/V1/store/storeViews=503x1",
         ],
@@ -219,13 +221,15 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         url = line.split(" at ", 1)[1].split(" ", 1)[0]
-        token = line.rsplit("access_token=", 1)[1].strip()
+        keys = dict(re.findall(r"(\w+)=(\w+)", line))
+        assert set(keys) >= {"consumer_key", "consumer_secret", "access_token_secret"}
         views = requests.get(f"{url}/rest/V1/store/storeViews", timeout=10)
         assert views.status_code == 503
-        resp = requests.get(
-            f"{url}/rest/V1/orders/1", headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
-        assert resp.status_code == 401  # --no-bearer
+        bearer = {"Authorization": f"Bearer {keys['access_token']}"}
+        resp = requests.get(f"{url}/rest/V1/orders/1", headers=bearer, timeout=10)
+        assert resp.status_code == 401  # Bearer is off by default, as on a new 2.4.4+ store
+        resp = requests.get(f"{url}/rest/de/V1/orders/1", headers=bearer, timeout=10)
+        assert resp.status_code == 200  # ... and on for store view "de" only
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

@@ -60,15 +60,13 @@ def test_store_code_routes_return_every_store(sandbox: MagentoSandbox, prefix: s
 @pytest.mark.parametrize(
     "path",
     [
-        "/rest/nosuchstore/V1/orders",
-        "/rest/admin/V1/orders",
         "/rest/V1/order",
         "/rest/V2/orders",
         "/rest/V1/orders/5/items",
         "/V1/orders",
     ],
 )
-def test_unknown_store_or_route_is_404_before_auth(sandbox: MagentoSandbox, path: str) -> None:
+def test_unknown_route_is_404_before_auth(sandbox: MagentoSandbox, path: str) -> None:
     resp = requests.get(f"{sandbox.base_url}{path}", params={"searchCriteria": ""}, timeout=10)
     assert resp.status_code == 404
     assert resp.json() == ROUTE_404
@@ -147,6 +145,74 @@ def test_bearer_scheme_is_case_insensitive(sandbox: MagentoSandbox) -> None:
         timeout=10,
     )
     assert resp.status_code == 200
+
+
+def test_a_new_sandbox_has_an_untouched_stores_defaults() -> None:
+    """2.4.4+: Bearer refused for the integration token; Web API input limits off."""
+    with MagentoSandbox(order_count=400, seed=2) as sb:
+        refused = requests.get(f"{sb.base_url}/rest/V1/orders/1", headers=bearer(sb), timeout=10)
+        assert refused.status_code == 401
+        assert refused.json() == ORDERS_401
+        everything = requests.get(
+            f"{sb.base_url}/rest/V1/orders",
+            params={"searchCriteria[pageSize]": "500"},
+            auth=oauth1(sb),
+            timeout=30,
+        )
+        assert everything.status_code == 200, everything.text
+        assert len(everything.json()["items"]) == 400  # no pageSize cap
+
+
+def test_bearer_flag_is_read_per_store_view(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    """Set for store view "de" only: /rest/de/V1 accepts what /rest/V1 refuses."""
+    sb = sandbox_factory(order_count=20, bearer_enabled=False, bearer_by_store_view={"de": True})
+    under = {
+        prefix: requests.get(f"{sb.base_url}{prefix}/orders/1", headers=bearer(sb), timeout=10)
+        for prefix in ("/rest/V1", "/rest/default/V1", "/rest/de/V1")
+    }
+    assert {prefix: r.status_code for prefix, r in under.items()} == {
+        "/rest/V1": 401,
+        "/rest/default/V1": 401,
+        "/rest/de/V1": 200,
+    }
+
+
+SPACED_FILTER = (
+    "searchCriteria[filter_groups][0][filters][0][field]=updated_at"
+    "&searchCriteria[filter_groups][0][filters][0][value]=2026-01-01{space}00:00:00"
+    "&searchCriteria[filter_groups][0][filters][0][condition_type]=gteq"
+)
+
+
+@pytest.mark.parametrize(("space", "status"), [("%20", 200), ("+", 401)])
+def test_oauth_base_string_reads_the_raw_query(
+    sandbox: MagentoSandbox, space: str, status: int
+) -> None:
+    """Magento decodes the query with rawurldecode: a '+' is a plus, so a request signed
+    with a space but sent with '+' fails, as on a real 2.4.6 store; '%20' passes."""
+    url = f"{sandbox.base_url}/rest/V1/orders?{SPACED_FILTER.format(space=space)}"
+    signed_with_a_space = url.replace("+", "%20")
+    headers = _signed_headers(sandbox, signed_with_a_space)
+    resp = requests.get(url, headers=headers, timeout=10)
+    assert resp.status_code == status, resp.text
+    if status == 401:
+        assert resp.json() == {"message": "The signature is invalid. Verify and try again."}
+
+
+def test_oauth_parameters_sort_in_natural_order(sandbox: MagentoSandbox) -> None:
+    """Laminas sorts the base string's keys with strnatcmp: [10] after [2]. A signer that
+    sorts bytewise ([10] before [2]) is refused when both indexes are in the query."""
+    query = (
+        "&".join(f"searchCriteria[sortOrders][{i}][field]=entity_id" for i in (2, 10))
+        + "&searchCriteria[pageSize]=1"
+    )
+    url = f"{sandbox.base_url}/rest/V1/orders?{query}"
+    bytewise = requests.get(url, headers=_signed_headers(sandbox, url), timeout=10)
+    assert bytewise.status_code == 401
+    assert bytewise.json() == {"message": "The signature is invalid. Verify and try again."}
+    one_digit = url.replace("[10]", "[3]")
+    natural = requests.get(one_digit, headers=_signed_headers(sandbox, one_digit), timeout=10)
+    assert natural.status_code == 200, natural.text
 
 
 def test_bearer_switch_off_gives_401_but_oauth_works(sandbox_factory) -> None:  # type: ignore[no-untyped-def]

@@ -18,9 +18,17 @@ from .helpers import bearer, criteria, get_orders, ids, search
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[MagentoSandbox]:
-    """One read-only sandbox for this module (these tests never change data)."""
+    """One read-only sandbox for this module (these tests never change data).
+
+    Bearer requests allowed and input limits on (a store whose admin turned them on), so the
+    page-size caps and defaults are exercised; ``test_input_limits_off`` has the store default.
+    """
     with MagentoSandbox(
-        order_count=200, seed=1, now=datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+        order_count=200,
+        seed=1,
+        now=datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+        bearer_enabled=True,
+        input_limits=True,
     ) as sb:
         yield sb
 

@@ -66,9 +66,12 @@ def test_product_search_pages_and_needs_a_token(sandbox: MagentoSandbox) -> None
     }
     url = f"{sandbox.base_url}/rest/V1/products"
     page = requests.get(url, params=params, headers=bearer(sandbox), timeout=10).json()
-    assert page["total_count"] == 2
-    assert [(p["sku"], _shipment_type(p)) for p in page["items"]] == [("BND-DESK", "1")]
+    assert page["total_count"] == 3
+    assert [(p["sku"], _shipment_type(p)) for p in page["items"]] == [("BND-TRAVEL", "0")]
     params["searchCriteria[currentPage]"] = "2"
+    page = requests.get(url, params=params, headers=bearer(sandbox), timeout=10).json()
+    assert [(p["sku"], _shipment_type(p)) for p in page["items"]] == [("BND-DESK", "1")]
+    params["searchCriteria[currentPage]"] = "3"
     page = requests.get(url, params=params, headers=bearer(sandbox), timeout=10).json()
     assert [(p["sku"], _shipment_type(p)) for p in page["items"]] == [("BND-CAMP", "0")]
     anonymous = requests.get(url, params=params, timeout=10)

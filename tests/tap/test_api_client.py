@@ -10,13 +10,15 @@ import pytest
 from tap_magento2.api import MagentoAPIError, MagentoClient, MagentoTransportError
 from tap_magento2.errors import BEARER_SETTING
 from tap_magento2.retry import RetryPolicy
+from tests.conftest import oauth_keys
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 def client_for(sb: Any, waits: list[float] | None = None, **kwargs: Any) -> MagentoClient:
     recorded = waits if waits is not None else []
-    kwargs.setdefault("access_token", sb.access_token)
+    for name, value in oauth_keys(sb).items():
+        kwargs.setdefault(name, value)
     return MagentoClient(
         sb.base_url + "/",
         retry_policy=RetryPolicy(max_tries=3, base_seconds=0.01),
@@ -110,13 +112,32 @@ def test_get_gives_up_naming_endpoint_status_and_magento_message(sb: Any) -> Non
 
 
 def test_refused_bearer_token_is_explained(make_sandbox: Any) -> None:
-    sb = make_sandbox(order_count=5, seed=1, bearer_enabled=False)
+    sb = make_sandbox(order_count=5, seed=1)  # a new store: Bearer refused
+    bearer_only = {"consumer_key": None, "consumer_secret": None, "access_token_secret": None}
     with pytest.raises(MagentoAPIError) as caught:
-        client_for(sb).get("/V1/orders", {"searchCriteria": ""})
+        client_for(sb, **bearer_only).get("/V1/orders", {"searchCriteria": ""})
     assert caught.value.status == 401
     assert caught.value.parameters == {"resources": "Magento_Sales::actions_view"}
     assert BEARER_SETTING in str(caught.value)
     assert len(sb.requests) == 1
+
+
+def test_bearer_refused_for_one_store_view_only_is_explained(make_sandbox: Any) -> None:
+    """Notifications call /rest/<code>/V1: the flag set to No on that view alone is named."""
+    sb = make_sandbox(
+        order_count=5, seed=1, bearer_enabled=True, bearer_by_store_view={"de": False}
+    )
+    bearer_only = {"consumer_key": None, "consumer_secret": None, "access_token_secret": None}
+    client = client_for(sb, store_view_code="de", **bearer_only)
+    with pytest.raises(MagentoAPIError) as caught:
+        client.get("/V1/orders/1")
+    message = str(caught.value)
+    assert caught.value.status == 401
+    assert "accepted the same Bearer request under /rest/V1 but refused it under /rest/de/V1" in (
+        message
+    )
+    assert BEARER_SETTING in message
+    assert sb.access_token not in message
 
 
 def test_oauth_client_works_when_bearer_is_disabled(make_sandbox: Any) -> None:

@@ -10,6 +10,7 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_magento2.sandbox import MagentoSandbox
 from tap_magento2.sandbox.sales_documents import refund_order
 from tap_magento2.tap import TapMagento2
+from tests.conftest import oauth_keys
 
 # The SDK builds its test class at import time, so the sandbox starts here too.
 SANDBOX = MagentoSandbox(order_count=80, seed=21, now=datetime(2026, 1, 15, 12, tzinfo=UTC))
@@ -22,7 +23,7 @@ TestTapMagento2 = get_tap_test_class(
     TapMagento2,
     config={
         "store_url": SANDBOX.base_url,
-        "access_token": SANDBOX.access_token,
+        **oauth_keys(SANDBOX),
         "order_import_status": ["processing", "complete"],
         "start_date": "2025-01-01T00:00:00Z",
         "page_size": 25,

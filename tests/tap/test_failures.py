@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_magento2.client import Magento2Stream
 from tap_magento2.errors import BEARER_SETTING
-from tests.conftest import sandbox_config
+from tests.conftest import bearer_config, sandbox_config
 from tests.tap.support import run_tap
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -52,7 +53,7 @@ def test_refused_bearer_token_names_resource_and_the_2_4_4_setting(
     no_bearer: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     with pytest.raises(FatalAPIError) as caught:
-        run_tap(sandbox_config(no_bearer))
+        run_tap(bearer_config(no_bearer))
     message = str(caught.value)
     assert "HTTP 401" in message
     assert "GET /rest/V1/orders" in message
@@ -68,7 +69,40 @@ def test_refused_bearer_token_names_resource_and_the_2_4_4_setting(
 
 def test_refused_token_on_store_views_names_that_resource(no_bearer: Any) -> None:
     with pytest.raises(FatalAPIError, match="Magento_Backend::store"):
-        run_tap(sandbox_config(no_bearer, store_view_code="fr"))
+        run_tap(bearer_config(no_bearer, store_view_code="fr"))
+
+
+def test_bearer_allowed_for_one_store_view_only_is_explained(make_sandbox: Any) -> None:
+    """The flag is read per store view: /rest/de/V1 accepts the token, the tap's /rest/V1 not."""
+    sb = make_sandbox(order_count=20, seed=3, now=NOW, bearer_by_store_view={"de": True})
+    with pytest.raises(FatalAPIError) as caught:
+        run_tap(bearer_config(sb, store_view_code="de"))
+    message = str(caught.value)
+    assert BEARER_SETTING in message
+    assert "accepted the same Bearer request under /rest/de/V1 but refused it under /rest/V1" in (
+        message
+    )
+    assert "read per store view" in message
+    assert sb.access_token not in message
+
+
+def test_oauth_pages_with_an_updated_at_filter_are_signed_as_magento_checks_them(
+    no_bearer: Any,
+) -> None:
+    """Every incremental page filters on updated_at ('2026-01-01 00:00:00' has a space):
+    sent as '+', Magento reads a plus and answers 401 "The signature is invalid"."""
+    run = run_tap(oauth_config(no_bearer, page_size=7, start_date="2025-01-01T00:00:00Z"))
+    assert ids(run.records()) == ids(no_bearer.data.matching(statuses=["processing"]))
+    pages = order_requests(no_bearer)
+    assert len(pages) > 2
+    assert all(r.status == 200 for r in pages)
+    timestamps = [
+        value
+        for r in pages
+        for key, value in r.query
+        if key.endswith("[value]") and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", value)
+    ]
+    assert len(timestamps) >= len(pages)  # every page carried a timestamp with a space
 
 
 def test_oauth_signed_requests_are_accepted_when_bearer_is_disabled(no_bearer: Any) -> None:

@@ -24,7 +24,7 @@ from tap_magento2.sandbox.sales_documents import (
 )
 from tap_magento2.tap import TapMagento2
 from tap_magento2.timestamps import magento_to_rfc3339
-from tests.conftest import sandbox_config
+from tests.conftest import sandbox_config, signed
 from tests.tap.support import run_tap
 from tests.tap.test_cli import tap_command
 
@@ -48,7 +48,7 @@ def ship_one(sb: MagentoSandbox) -> int:
         resp = requests.post(
             f"{sb.base_url}/rest/V1/order/{order['entity_id']}/ship",
             json={"tracks": [{"track_number": "TRK-1", "title": "UPS", "carrier_code": "ups"}]},
-            headers={"Authorization": f"Bearer {sb.access_token}"},
+            auth=signed(sb),
             timeout=30,
         )
         if resp.status_code == 200:

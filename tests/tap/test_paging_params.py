@@ -20,7 +20,7 @@ from tap_magento2.streams import orders_search_params
 from tap_magento2.tap import TapMagento2
 from tests.tap.support import make_response
 
-BASE = {"store_url": "https://shop.example.com", "access_token": "tok"}
+BASE = {"store_url": "https://shop.example.com", "access_token": "tok", "order_follow_status": ""}
 
 
 def orders_stream(state: dict[str, Any] | None = None, **config: Any) -> Any:

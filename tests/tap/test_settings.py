@@ -8,6 +8,7 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_magento2.settings import (
+    STOPPING_STATUSES,
     normalize_store_url,
     parse_start_date,
     parse_statuses,
@@ -93,6 +94,21 @@ def test_empty_or_wrong_order_import_status_names_the_setting(raw: object) -> No
 )
 def test_start_date_is_read_as_utc(raw: str, expected: datetime) -> None:
     assert parse_start_date(raw) == expected
+
+
+@pytest.mark.parametrize("empty", ["", [], " , "])
+def test_an_empty_follow_list_is_valid_and_follows_nothing(empty: object) -> None:
+    """Unlike order_import_status, order_follow_status may be empty: that turns following off."""
+    assert validate_settings({**VALID, "order_follow_status": empty}) == []
+    tap = TapMagento2(config={**VALID, "order_follow_status": empty}, parse_env_config=False)
+    assert tap.streams["orders"].statuses == ["processing"]
+
+
+def test_the_follow_default_is_every_status_that_stops_fulfillment() -> None:
+    schema = TapMagento2.config_jsonschema["properties"]["order_follow_status"]
+    assert schema["default"] == "holded,payment_review,fraud,canceled,closed,complete"
+    tap = TapMagento2(config=VALID, parse_env_config=False)
+    assert tap.streams["orders"].statuses == ["processing", *STOPPING_STATUSES]
 
 
 def test_valid_settings_have_no_errors() -> None:

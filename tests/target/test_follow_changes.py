@@ -1,8 +1,9 @@
-"""An imported order that Magento later holds, cancels or closes is stopped in the store.
+"""An imported order that Magento later holds, reviews, cancels or closes is stopped.
 
-The tap streams only ``order_import_status``; with ``order_follow_status`` it also streams
-orders that moved to the listed statuses, and the target stores a new order only with an
-import status while following every later change of an order it has.
+The tap streams ``order_import_status`` and, by default, every status that stops
+fulfillment (``order_follow_status``; an explicit empty list turns that off); the target
+stores a new order only with an import status while following every later change of an
+order it has.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from sqlalchemy import create_engine, text
 
 from bench.run import orders_only
 from tap_magento2.sandbox import MagentoSandbox
+from tap_magento2.settings import STOPPING_STATUSES
 from target_dropstream.models import Order
 from target_dropstream.rules import shippable_lines
+from tests.conftest import sandbox_config
 from tests.target.conftest import NOW, pipe_tap_to_target
 
 BIN = Path(sys.executable).parent
-FOLLOW = "holded,canceled,closed,complete"
 
 
 def _run_pipe(tmp_path: Path, tap: dict[str, Any], target: dict[str, Any], state: dict) -> dict:
@@ -55,6 +57,15 @@ def _states(url: str) -> dict[int, tuple[str, str]]:
     return found
 
 
+def _reason(tmp_path: Path, order_id: int) -> str:
+    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.connect() as conn:
+        query = text("SELECT state_reason FROM fulfillment_orders WHERE order_id = :id")
+        reason = conn.execute(query, {"id": order_id}).scalar_one()
+    engine.dispose()
+    return reason
+
+
 def _shippable(sandbox: MagentoSandbox) -> list[dict[str, Any]]:
     return [
         o
@@ -63,44 +74,61 @@ def _shippable(sandbox: MagentoSandbox) -> list[dict[str, Any]]:
     ]
 
 
-def _scenario(tmp_path: Path, follow: str | None) -> tuple[dict, dict, list[int]]:
+def _scenario(tmp_path: Path, follow: str | None) -> tuple[dict, dict, list[int], set[int]]:
+    """Import, then Magento stops five imported orders; ``follow`` None = the tap's default.
+
+    Returns the store before and after, the stopped orders (as in STOPS) and the orders in
+    a followed status that were never imported.
+    """
     with MagentoSandbox(order_count=150, seed=11, now=NOW) as sandbox:
-        tap = {
-            "store_url": sandbox.base_url,
-            "access_token": sandbox.access_token,
-            "start_date": "2000-01-01T00:00:00Z",
-        }
-        if follow:
-            tap["order_follow_status"] = follow
+        tap = sandbox_config(sandbox, start_date="2000-01-01T00:00:00Z", order_follow_status=follow)
         url = f"sqlite:///{tmp_path / 'store.db'}"
         target = {"database_url": url}
         state = _run_pipe(tmp_path, tap, target, {})
         before = _states(url)
-        held, canceled, closed = (o["entity_id"] for o in _shippable(sandbox)[:3])
+        stopped = [o["entity_id"] for o in _shippable(sandbox)[: len(STOPS)]]
         sandbox.data.clock.advance(5)
-        sandbox.data.update_order(held, status="holded", state="holded")
-        sandbox.data.update_order(canceled, status="canceled", state="canceled")
-        sandbox.data.update_order(closed, status="closed", state="closed")
+        for entity_id, (status, mstate) in zip(stopped, STOPS, strict=True):
+            sandbox.data.update_order(entity_id, status=status, state=mstate)
         sandbox.data.clock.advance(5)  # the changes now lie before Magento's current second
         _run_pipe(tmp_path, tap, target, state)
         never_imported = {
-            o["entity_id"] for o in sandbox.data.matching(statuses=FOLLOW.split(","))
-        } - {held, canceled, closed}
-        return before, _states(url), [held, canceled, closed, *sorted(never_imported)]
+            o["entity_id"] for o in sandbox.data.matching(statuses=list(STOPPING_STATUSES))
+        } - set(stopped)
+        return before, _states(url), stopped, never_imported
 
 
-def test_followed_changes_stop_imported_orders_and_add_no_others(tmp_path: Path) -> None:
-    before, after, (held, canceled, closed, *never_imported) = _scenario(tmp_path, FOLLOW)
-    assert {before[i][0] for i in (held, canceled, closed)} == {"ready"}
+#: (status, state) Magento moves an imported order to, in the order of the checks below.
+STOPS = [
+    ("holded", "holded"),
+    ("payment_review", "payment_review"),
+    ("fraud", "payment_review"),
+    ("canceled", "canceled"),
+    ("closed", "closed"),
+]
+
+
+def test_by_default_the_tap_follows_every_status_that_stops_an_imported_order(
+    tmp_path: Path,
+) -> None:
+    """No order_follow_status: a plain tap | target pipe stops the order like meltano.yml's."""
+    before, after, stopped, never_imported = _scenario(tmp_path, None)
+    held, review, fraud, canceled, closed = stopped
+    assert {before[i][0] for i in stopped} == {"ready"}
     assert after[held] == ("held", "holded")
+    assert after[review] == ("held", "payment_review")
+    assert after[fraud] == ("held", "fraud")
+    assert _reason(tmp_path, review) == (
+        "Magento status is 'payment_review': payment under review; held until Magento moves it back"
+    )
     assert after[canceled] == ("canceled", "canceled")
     assert after[closed] == ("canceled", "closed")
     assert never_imported, "the seed has orders in followed statuses"
-    assert not set(never_imported) & set(after)  # streamed, but never imported: not stored
+    assert not never_imported & set(after)  # streamed, but never imported: not stored
     assert set(after) == set(before)
 
 
-def test_without_follow_statuses_the_store_cannot_see_the_change(tmp_path: Path) -> None:
-    before, after, (held, canceled, closed, *_) = _scenario(tmp_path, None)
-    assert after == before  # why meltano.yml sets order_follow_status for the pipeline
-    assert {after[i][0] for i in (held, canceled, closed)} == {"ready"}
+def test_an_explicit_empty_follow_list_follows_nothing(tmp_path: Path) -> None:
+    before, after, stopped, _ = _scenario(tmp_path, "")
+    assert after == before  # the store cannot see the change
+    assert {after[i][0] for i in stopped} == {"ready"}

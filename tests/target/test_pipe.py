@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from tap_magento2.sandbox import MagentoSandbox
 from target_dropstream.models import Order
 from target_dropstream.rules import shippable_lines
+from tests.conftest import oauth_keys
 from tests.target.conftest import NOW, pipe_tap_to_target
 
 BIN = Path(sys.executable).parent
@@ -23,7 +24,7 @@ def test_tap_to_target_pipe(tmp_path: Path) -> None:
             json.dumps(
                 {
                     "store_url": sandbox.base_url,
-                    "access_token": sandbox.access_token,
+                    **oauth_keys(sandbox),
                     "start_date": "2000-01-01T00:00:00Z",
                 }
             )

@@ -20,6 +20,7 @@ from target_dropstream.release import RECHECK_BATCH, release_due_orders
 from target_dropstream.rules import shippable_lines
 from target_dropstream.settings import TargetSettings
 from target_dropstream.store import FulfillmentStore
+from tests.conftest import sandbox_config
 from tests.target.conftest import NOW, orders_stream, run_target
 
 DELAY_MINUTES = 60 * 24 * 365 * 20  # seeded orders are months old: hold them for 20 years
@@ -52,12 +53,7 @@ def _load_held(sandbox: MagentoSandbox, url: str, count: int) -> tuple[dict, lis
         ]  # orders with something to ship (not skipped)
     ][:count]
     assert len(processing) == count, "the sandbox seed has too few processing orders"
-    config = {
-        "database_url": url,
-        "delay_minutes": DELAY_MINUTES,
-        "store_url": sandbox.base_url,
-        "access_token": sandbox.access_token,
-    }
+    config = sandbox_config(sandbox, database_url=url, delay_minutes=DELAY_MINUTES)
     run_target(config, orders_stream(processing))
     ids = [o["entity_id"] for o in processing]
     assert {state for state, _, _ in _states(url).values()} == {"held"}
@@ -121,9 +117,9 @@ def test_magento_unavailable_keeps_orders_held(sandbox: MagentoSandbox, sqlite_u
     settings = TargetSettings.from_config(config)
 
     def fast_client(s: TargetSettings) -> MagentoClient:
-        return MagentoClient(
-            s.store_url, s.access_token, retry_policy=RetryPolicy(max_tries=2, base_seconds=0.01)
-        )
+        client = MagentoClient.from_settings(s)
+        client.retry_policy = RetryPolicy(max_tries=2, base_seconds=0.01)
+        return client
 
     store = FulfillmentStore.open(sqlite_url, now=LATER)
     try:

@@ -13,12 +13,16 @@ from target_dropstream.rules import (
     LineType,
     OrderState,
     decide_state,
+    hold_reason,
     is_due,
+    qty_to_ship,
     recheck_decision,
     refreshes_content,
     release_at,
     shippable_lines,
     should_apply,
+    status_hold_reason,
+    stop_reason,
 )
 from tests.target.conftest import item, order, tutorial_order
 
@@ -101,11 +105,97 @@ def _configurable(**parent_qty: float) -> dict[str, Any]:
 # (case, record, include_bundle_parent, expected [(item_id, qty, line_type)], expected reason)
 CASES: list[tuple[str, dict[str, Any], bool, list[tuple[int, str, str]], str | None]] = [
     (
-        "simple item: ordered - canceled - refunded - shipped",
+        "simple item: ordered - max(shipped, refunded) - canceled",
         order(1, items=[item(1, "S", qty=5, qty_canceled=1, qty_refunded=1, qty_shipped=1)]),
         False,
-        [(1, "2", "item")],
+        [(1, "3", "item")],
         None,
+    ),
+    (
+        "Magento's own example: 12 ordered, 4 shipped, 5 refunded leave 7",
+        order(1, items=[item(1, "S", qty=12, qty_shipped=4, qty_refunded=5)]),
+        False,
+        [(1, "7", "item")],
+        None,
+    ),
+    (
+        "refunded after shipping: a return, nothing more to ship",
+        order(1, items=[item(1, "S", qty=2, qty_shipped=2, qty_refunded=2)]),
+        False,
+        [],
+        "nothing left to ship: every item is shipped, canceled or refunded",
+    ),
+    (
+        "bundle component: shipped and refunded overlap too",
+        order(
+            1,
+            items=[
+                parent := item(1, "KIT", product_type="bundle", qty=2),
+                item(2, "A", parent=parent, qty=6, qty_shipped=2, qty_refunded=3),
+            ],
+        ),
+        True,
+        [(1, "2", "bundle_parent"), (2, "3", "bundle_component")],
+        None,
+    ),
+    (
+        "bundle parent read with the same formula",
+        order(
+            1,
+            items=[
+                parent := item(
+                    1, "KIT", product_type="bundle", qty=4, qty_shipped=1, qty_refunded=2
+                ),
+                item(2, "A", parent=parent, qty=4, qty_shipped=1, qty_refunded=2),
+            ],
+        ),
+        True,
+        [(1, "2", "bundle_parent"), (2, "2", "bundle_component")],
+        None,
+    ),
+    (
+        "bundle with a virtual option: the option is never a line",
+        order(
+            1,
+            items=[
+                parent := item(1, "KIT", product_type="bundle", qty=2),
+                item(2, "A", parent=parent, qty=2),
+                item(3, "WARRANTY", parent=parent, qty=2, product_type="virtual", is_virtual=1),
+                item(4, "E-GUIDE", parent=parent, qty=2, product_type="downloadable"),
+            ],
+        ),
+        True,
+        [(1, "2", "bundle_parent"), (2, "2", "bundle_component")],
+        None,
+    ),
+    (
+        "bundle with a virtual option, physical part shipped: nothing left",
+        order(
+            1,
+            items=[
+                parent := item(1, "KIT", product_type="bundle", qty=2, qty_shipped=2),
+                item(2, "A", parent=parent, qty=2, qty_shipped=2),
+                # Magento never marks the virtual option shipped
+                item(3, "WARRANTY", parent=parent, qty=2, product_type="virtual", is_virtual=1),
+            ],
+        ),
+        True,
+        [],
+        "nothing left to ship: every item is shipped, canceled or refunded",
+    ),
+    (
+        "bundle of virtual options only: nothing to ship, and why",
+        order(
+            1,
+            items=[
+                parent := item(1, "E-KIT", product_type="bundle", qty=1),
+                item(2, "E-BOOK", parent=parent, product_type="downloadable", is_virtual=1),
+                item(3, "WARRANTY", parent=parent, product_type="virtual", is_virtual=1),
+            ],
+        ),
+        True,
+        [],
+        "nothing to ship: only virtual or downloadable items",
     ),
     (
         "virtual item is not shipped",
@@ -228,6 +318,27 @@ def test_shippable_lines(
 
 
 @pytest.mark.parametrize(
+    ("ordered", "shipped", "refunded", "canceled", "left"),
+    [
+        ("12", "4", "5", "0", "7"),  # Magento's unit test (the naive formula says 3)
+        ("12", "5", "4", "0", "7"),  # more shipped than refunded: the shipped count rules
+        ("12", "4", "5", "2", "5"),
+        ("5", "0", "0", "5", "0"),  # all canceled
+        ("3", "3", "3", "0", "0"),  # shipped, then returned and refunded
+        ("3", "0", "3", "0", "0"),  # refunded before shipping
+        ("3", "0", "0", "0", "3"),
+        ("2", "3", "0", "0", "0"),  # never below zero
+        ("2.5", "0.75", "1", "0", "1.5"),
+    ],
+)
+def test_qty_to_ship_is_magentos_get_simple_qty_to_ship(
+    ordered: str, shipped: str, refunded: str, canceled: str, left: str
+) -> None:
+    got = qty_to_ship(Decimal(ordered), Decimal(shipped), Decimal(refunded), Decimal(canceled))
+    assert got == Decimal(left)
+
+
+@pytest.mark.parametrize(
     ("delay", "now", "due"),
     [
         (0, T0, True),
@@ -277,6 +388,15 @@ STATE_CASES = [
     ),
     ("skipped order gets lines", S.SKIPPED, "processing", "processing", None, LATER, S.READY),
     ("held becomes due", S.HELD, "processing", "processing", None, LATER, S.READY),
+    ("new, payment review", None, "payment_review", "payment_review", None, LATER, S.HELD),
+    ("new, suspected fraud", None, "payment_review", "fraud", None, LATER, S.HELD),
+    ("ready, payment review", S.READY, "payment_review", "payment_review", None, LATER, S.HELD),
+    ("ready, suspected fraud", S.READY, "payment_review", "fraud", None, LATER, S.HELD),
+    ("ready, custom status on hold", S.READY, "holded", "processing", None, LATER, S.HELD),
+    ("held, still in review", S.HELD, "payment_review", "fraud", None, LATER, S.HELD),
+    ("review over", S.HELD, "processing", "processing", None, LATER, S.READY),
+    ("new, status NULL", None, "processing", None, None, LATER, S.HELD),
+    ("ready, status NULL", S.READY, "processing", None, None, LATER, S.HELD),
 ]
 
 
@@ -303,7 +423,7 @@ def test_decide_state(
         now=now,
     )
     assert decision.state is expected
-    if expected in (S.SKIPPED, S.CANCELED) or (status == "holded" and expected is S.HELD):
+    if expected in (S.SKIPPED, S.CANCELED) or (status != "processing" and expected is S.HELD):
         assert decision.reason  # the operator sees why
 
 
@@ -345,3 +465,72 @@ def test_recheck_decision_is_never_ready_outside_import_statuses(
         magento_state=mstate, magento_status=status, import_statuses=("processing",)
     )
     assert decision.state is expected
+
+
+@pytest.mark.parametrize(
+    ("mstate", "status", "reason"),
+    [
+        (
+            "payment_review",
+            "payment_review",
+            "Magento status is 'payment_review': payment under review; "
+            "held until Magento moves it back",
+        ),
+        (
+            "payment_review",
+            "fraud",
+            "Magento status is 'fraud': suspected fraud, payment under review; "
+            "held until Magento moves it back",
+        ),
+        (
+            "holded",
+            "holded",
+            "Magento status is 'holded': the order is on hold in Magento; "
+            "held until Magento moves it back",
+        ),
+        (
+            "holded",
+            "waiting_stock",
+            "Magento state is 'holded' (status 'waiting_stock'): the order is on hold in "
+            "Magento; held until Magento moves it back",
+        ),
+    ],
+)
+def test_hold_review_and_fraud_stop_an_order_even_listed_as_import_statuses(
+    mstate: str, status: str, reason: str
+) -> None:
+    """Magento refuses to ship in these states, so no setting may release such an order."""
+    listed = ("processing", "holded", "payment_review", "fraud", "waiting_stock")
+    assert stop_reason(mstate, status) == reason
+    assert hold_reason(mstate, status, listed) == reason
+    for previous in (None, S.HELD, S.READY):
+        decision = decide_state(
+            previous=previous,
+            magento_state=mstate,
+            magento_status=status,
+            import_statuses=listed,
+            skip_reason=None,
+            release=T0,
+            now=LATER,
+        )
+        assert (decision.state, decision.reason) == (S.HELD, reason)
+    again = recheck_decision(magento_state=mstate, magento_status=status, import_statuses=listed)
+    assert (again.state, again.reason) == (S.HELD, reason)
+
+
+def test_an_empty_status_holds_with_a_reason_that_says_so() -> None:
+    reason = status_hold_reason(None, ("processing",))
+    assert reason == (
+        "Magento status is empty (NULL): Magento clears it when a comment is added without "
+        "a status; held until Magento sets a status again"
+    )
+    decision = recheck_decision(
+        magento_state="processing", magento_status=None, import_statuses=("processing",)
+    )
+    assert (decision.state, decision.reason) == (S.HELD, reason)
+
+
+def test_processing_and_other_statuses_are_no_stop() -> None:
+    assert stop_reason("processing", "processing") is None
+    assert stop_reason("processing", None) is None
+    assert stop_reason(None, "complete") is None
