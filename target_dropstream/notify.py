@@ -43,6 +43,7 @@ from target_dropstream.payloads import (
     PayloadError,
     ShipItem,
     Shortfall,
+    as_qty,
     compact_payload,
     full_payload,
     nothing_left_to_ship,
@@ -394,7 +395,7 @@ class _Notifier:
         for entry in (document or {}).get("items") or []:
             item_id = _as_int(entry.get("order_item_id")) if isinstance(entry, Mapping) else None
             if item_id is not None:
-                held[item_id] = held.get(item_id, Decimal(0)) + _decimal(entry.get("qty"))
+                held[item_id] = held.get(item_id, Decimal(0)) + as_qty(entry.get("qty"))
         differences = [
             f"{item.sku} {_qty_text(held.get(item.order_item_id, Decimal(0)))} "
             f"(recorded {_qty_text(item.qty)})"
@@ -670,13 +671,6 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _decimal(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except ArithmeticError:
-        return Decimal(0)
-
-
 def _qty_text(qty: Decimal) -> str:
     return f"{qty.normalize():f}"
 
@@ -702,9 +696,9 @@ def _shortfall_text(gap: Shortfall, ours: Decimal) -> str:
     """``Magento already shipped 1 of MH01-S-Gray outside the warehouse`` and the numbers."""
     if not gap.item:
         return f"{gap.sku}: Magento's order has no item {gap.item_id} any more"
-    shipped = _decimal(gap.item.get("qty_shipped"))
-    refunded = _decimal(gap.item.get("qty_refunded"))
-    canceled = _decimal(gap.item.get("qty_canceled"))
+    shipped = as_qty(gap.item.get("qty_shipped"))
+    refunded = as_qty(gap.item.get("qty_refunded"))
+    canceled = as_qty(gap.item.get("qty_canceled"))
     causes = []
     if shipped > ours:
         causes.append(
@@ -719,7 +713,7 @@ def _shortfall_text(gap: Shortfall, ours: Decimal) -> str:
         causes.append(f"Magento has less of {gap.sku} left to ship than recorded")
     numbers = (
         f"this shipment names {_qty_text(gap.wanted)}, Magento has {_qty_text(gap.left)} left "
-        f"(ordered {_qty_text(_decimal(gap.item.get('qty_ordered')))}, shipped "
+        f"(ordered {_qty_text(as_qty(gap.item.get('qty_ordered')))}, shipped "
         f"{_qty_text(shipped)}, refunded {_qty_text(refunded)}, canceled {_qty_text(canceled)})"
     )
     return f"{'; '.join(causes)}: {numbers}"

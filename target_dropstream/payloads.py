@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from target_dropstream.rules import qty_to_ship
 from target_dropstream.shipment_store import OutgoingShipment
 
 
@@ -81,13 +82,13 @@ def _whole_kits(
     parent = order_items.get(parent_id)
     if parent is None:
         raise PayloadError(f"bundle item {parent_id} is not in Magento's order any more")
-    parent_ordered = _qty(parent.get("qty_ordered"))
+    parent_ordered = as_qty(parent.get("qty_ordered"))
     if parent_ordered <= 0:
         raise PayloadError(f"bundle {parent.get('sku')} has no ordered quantity in Magento")
     per_kit: dict[int, Decimal] = {}
     open_children: set[int] = set()
     for child_id, child in _physical_children(parent_id, order_items):
-        per_kit[child_id] = _qty(child.get("qty_ordered")) / parent_ordered
+        per_kit[child_id] = as_qty(child.get("qty_ordered")) / parent_ordered
         if qty_left(child) > 0:
             open_children.add(child_id)
     kit_counts = set()
@@ -121,13 +122,13 @@ def _physical_children(
 
 
 def qty_left(item: Mapping[str, Any]) -> Decimal:
-    """Magento's ``Item::getSimpleQtyToShip``: ordered - max(shipped, refunded) - canceled."""
-    left = (
-        _qty(item.get("qty_ordered"))
-        - max(_qty(item.get("qty_shipped")), _qty(item.get("qty_refunded")))
-        - _qty(item.get("qty_canceled"))
+    """Magento's quantity left to ship of an order item as Magento answers it (JSON)."""
+    return qty_to_ship(
+        as_qty(item.get("qty_ordered")),
+        as_qty(item.get("qty_shipped")),
+        as_qty(item.get("qty_refunded")),
+        as_qty(item.get("qty_canceled")),
     )
-    return max(left, Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,10 @@ def shortfalls(
             continue
         wanted = {entry.order_item_id: entry.qty}
         if item.get("product_type") == "bundle":  # named only when shipped together
-            ordered = _qty(item.get("qty_ordered"))
+            ordered = as_qty(item.get("qty_ordered"))
             for child_id, child in _physical_children(entry.order_item_id, order_items):
                 if ordered > 0:
-                    wanted[child_id] = entry.qty * _qty(child.get("qty_ordered")) / ordered
+                    wanted[child_id] = entry.qty * as_qty(child.get("qty_ordered")) / ordered
         for item_id, qty in wanted.items():
             line = order_items[item_id]
             left = qty_left(line)
@@ -249,7 +250,8 @@ def full_payload(
     return {"entity": entity}
 
 
-def _qty(value: Any) -> Decimal:
+def as_qty(value: Any) -> Decimal:
+    """A quantity from Magento's JSON (number, string or null; unreadable = 0)."""
     try:
         return Decimal(str(value)) if value not in (None, "") else Decimal(0)
     except ArithmeticError:
