@@ -380,21 +380,25 @@ class FulfillmentStore:
         """
         results: list[RecheckResult] = []
         with self.write() as conn:
-            known = self._load_known(conn, source, set(views))
+            ids = set(views)
+            known = self._load_known(conn, source, ids)
+            lines = _lines_by_order(conn, source, ids)
+            recorded = _recorded_by_order(conn, source, ids)
             for order_id in sorted(views):
                 stored = known.get(order_id)
                 if stored is None:
                     continue
+                stored_lines = lines.get(order_id, [])
                 change = recheck.plan_change(
                     stored,
                     views[order_id],
-                    stored_lines=_lines_of(conn, source, order_id),
-                    recorded=_recorded(conn, source, order_id),
+                    stored_lines=stored_lines,
+                    recorded=recorded.get(order_id, NOTHING_RECORDED),
                     policy=policy,
                     now=now,
                 )
                 if change is not None:
-                    _write_change(conn, source, order_id, change)
+                    _write_change(conn, source, order_id, change, stored_lines)
                 results.append(RecheckResult(stored, change))
         return results
 
@@ -452,30 +456,56 @@ class FulfillmentStore:
         )
 
 
-def _lines_of(conn: Connection, source: str, order_id: int) -> list[dict[str, Any]]:
-    query = select(LINES).where(LINES.c.source == source, LINES.c.order_id == order_id)
-    return [dict(row) for row in conn.execute(query.order_by(LINES.c.item_id)).mappings()]
+NOTHING_RECORDED = recheck.Recorded(all={}, notified={})
 
 
-def _recorded(conn: Connection, source: str, order_id: int) -> recheck.Recorded:
-    """The warehouse's shipped quantities per line: all of them, and those Magento has."""
-    query = (
-        select(SHIPMENT_LINES.c.item_id, SHIPMENTS.c.state, func.sum(SHIPMENT_LINES.c.qty))
-        .join(SHIPMENTS, SHIPMENTS.c.id == SHIPMENT_LINES.c.shipment_id)
-        .where(SHIPMENTS.c.source == source, SHIPMENTS.c.order_id == order_id)
-        .group_by(SHIPMENT_LINES.c.item_id, SHIPMENTS.c.state)
-    )
-    every: dict[int, Decimal] = {}
-    notified: dict[int, Decimal] = {}
-    for item_id, state, qty in conn.execute(query):
-        amount = Decimal(str(qty))
-        every[item_id] = every.get(item_id, Decimal(0)) + amount
-        if state == "notified":
-            notified[item_id] = notified.get(item_id, Decimal(0)) + amount
-    return recheck.Recorded(all=every, notified=notified)
+def _lines_by_order(conn: Connection, source: str, ids: set[int]) -> dict[int, list[dict]]:
+    """The stored lines of these orders, by order id (one query per batch of ids)."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for matches in _order_id_filters(conn, LINES.c.order_id, ids):
+        query = select(LINES).where(LINES.c.source == source, matches).order_by(LINES.c.item_id)
+        for row in conn.execute(query).mappings():
+            found.setdefault(row["order_id"], []).append(dict(row))
+    return found
 
 
-def _write_change(conn: Connection, source: str, order_id: int, change: recheck.Change) -> None:
+def _recorded_by_order(conn: Connection, source: str, ids: set[int]) -> dict[int, recheck.Recorded]:
+    """The warehouse's shipped quantities per order and line: all of them, and those Magento
+    has (notified)."""
+    every: dict[int, dict[int, Decimal]] = {}
+    notified: dict[int, dict[int, Decimal]] = {}
+    for matches in _order_id_filters(conn, SHIPMENTS.c.order_id, ids):
+        query = (
+            select(
+                SHIPMENTS.c.order_id,
+                SHIPMENT_LINES.c.item_id,
+                SHIPMENTS.c.state,
+                func.sum(SHIPMENT_LINES.c.qty),
+            )
+            .join(SHIPMENTS, SHIPMENTS.c.id == SHIPMENT_LINES.c.shipment_id)
+            .where(SHIPMENTS.c.source == source, matches)
+            .group_by(SHIPMENTS.c.order_id, SHIPMENT_LINES.c.item_id, SHIPMENTS.c.state)
+        )
+        for order_id, item_id, state, qty in conn.execute(query):
+            amount = Decimal(str(qty))
+            per_line = every.setdefault(order_id, {})
+            per_line[item_id] = per_line.get(item_id, Decimal(0)) + amount
+            if state == "notified":
+                done = notified.setdefault(order_id, {})
+                done[item_id] = done.get(item_id, Decimal(0)) + amount
+    return {
+        order_id: recheck.Recorded(all=lines, notified=notified.get(order_id, {}))
+        for order_id, lines in every.items()
+    }
+
+
+def _write_change(
+    conn: Connection,
+    source: str,
+    order_id: int,
+    change: recheck.Change,
+    stored_lines: Sequence[Mapping[str, Any]],
+) -> None:
     this_order = (ORDERS.c.source == source) & (ORDERS.c.order_id == order_id)
     keys = {"source", "order_id", "created_at"}
     conn.execute(
@@ -484,12 +514,28 @@ def _write_change(conn: Connection, source: str, order_id: int, change: recheck.
         .values(**{k: v for k, v in change.row.items() if k not in keys})
     )
     this_line = (LINES.c.source == source) & (LINES.c.order_id == order_id)
-    if change.lines is not None:
+    if change.lines is not None and not _same_lines(stored_lines, change.lines):
         conn.execute(LINES.delete().where(this_line))
         if change.lines:
             conn.execute(LINES.insert(), change.lines)
+    current = {line["item_id"]: line["qty"] for line in stored_lines}
     for item_id, qty in (change.line_qty or {}).items():
-        conn.execute(LINES.update().where(this_line, LINES.c.item_id == item_id).values(qty=qty))
+        if current.get(item_id) != qty:
+            conn.execute(
+                LINES.update().where(this_line, LINES.c.item_id == item_id).values(qty=qty)
+            )
+
+
+def _same_lines(stored: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> bool:
+    """True when rewriting the lines would change nothing (the usual re-check)."""
+    if len(stored) != len(new):
+        return False
+    by_item = {line["item_id"]: line for line in stored}
+    return all(
+        line["item_id"] in by_item
+        and all(by_item[line["item_id"]].get(key) == value for key, value in line.items())
+        for line in new
+    )
 
 
 def _superseded(record_json: str, loaded_version: datetime | None) -> bool:
