@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow demo lint install clean readme
+.PHONY: test test-slow test-contract demo lint install clean readme
 
 install: $(STAMP)
 
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The contract suite alone: against the sandbox, or the store MAGENTO_CONTRACT_* names
+# (README, "Contract suite"); its header line says which.
+test-contract: $(STAMP)
+	$(PY) -m pytest tests/contract $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q --run-slow $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 
+from .admin_auth import DEFAULT_ADMIN_PASSWORD, DEFAULT_ADMIN_USER, AdminAccounts
 from .auth import Authenticator, OAuthCredentials, make_credentials
 from .clock import SandboxClock
 from .data import SandboxData
@@ -32,6 +33,8 @@ class MagentoSandbox:
     It starts with an untouched 2.4.6 store's defaults: the integration token is refused as a
     Bearer token (``bearer_enabled``, per store view with ``bearer_by_store_view``) and Web API
     input limits are off (``input_limits``). OAuth 1.0a with the four keys always works.
+    ``admin_user``/``admin_password`` is the admin account behind
+    ``POST /V1/integration/admin/token``; admin tokens always work as Bearer tokens.
     """
 
     def __init__(
@@ -50,6 +53,8 @@ class MagentoSandbox:
         max_page_size: int = 300,
         default_page_size: int = 20,
         ship_commit_delay: float = 0,
+        admin_user: str = DEFAULT_ADMIN_USER,
+        admin_password: str = DEFAULT_ADMIN_PASSWORD,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox only binds to the loopback interface (127.0.0.1)")
@@ -69,11 +74,16 @@ class MagentoSandbox:
         self.auth = Authenticator(
             self.oauth, bearer_enabled=bearer_enabled, bearer_by_store_view=bearer_by_store_view
         )
+        self.admins = AdminAccounts(admin_user, admin_password, self.clock, seed)
         self.faults = FaultRegistry()
         if ship_commit_delay > 0:  # ship answers are lost; shipments commit this much later
             self.faults.slow_ship_commits(ship_commit_delay)
         self._app = SandboxApp(
-            data=self.data, auth=self.auth, settings=self.settings, faults=self.faults
+            data=self.data,
+            auth=self.auth,
+            settings=self.settings,
+            faults=self.faults,
+            admins=self.admins,
         )
         self._host = "127.0.0.1" if host == "localhost" else host
         self._port = port
@@ -130,6 +140,14 @@ class MagentoSandbox:
     @property
     def access_token(self) -> str:
         return self.oauth.access_token
+
+    @property
+    def admin_user(self) -> str:
+        return self.admins.username
+
+    @property
+    def admin_password(self) -> str:
+        return self.admins.password
 
     @property
     def bearer_enabled(self) -> bool:

@@ -116,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         "connection drops) and commit SECONDS later, or when the next ship request of the "
         "same order arrives (Magento's order lock); 0 = off",
     )
+    p.add_argument(
+        "--admin-user",
+        default="admin",
+        help="user name of the admin account (POST /V1/integration/admin/token)",
+    )
+    p.add_argument(
+        "--admin-password",
+        default="magento-sandbox-1",
+        help="password of the admin account (never printed)",
+    )
     return p
 
 
@@ -133,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         latency_per_order_ms=args.latency_per_order_ms,
         port=args.port,
         ship_commit_delay=args.ship_commit_delay_seconds,
+        admin_user=args.admin_user,
+        admin_password=args.admin_password,
     )
     for fault in args.fault:
         sandbox.faults.add(**fault)

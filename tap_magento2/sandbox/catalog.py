@@ -261,6 +261,9 @@ def product_json(sku: str) -> dict[str, Any]:
             {"attribute_code": "price_view", "value": "0"},
             {"attribute_code": "shipment_type", "value": p.shipment_type},
         ]
+    for attribute_id, value in p.options.items():  # a configurable child's own values
+        code = {"93": "color", "142": "size"}[attribute_id]
+        custom.append({"attribute_code": code, "value": str(value)})
     if p.type_id == "configurable":
         ext["configurable_product_links"] = [PRODUCTS[c].id for c in p.children]
         ext["configurable_product_options"] = [
@@ -326,12 +329,12 @@ PRODUCT_COLUMNS = frozenset(
 
 
 def products_list(call: Any) -> tuple[int, Any]:
-    """``GET /V1/products`` (ProductRepositoryInterface::getList) over the catalog.
+    """``GET /V1/products`` (ProductRepositoryInterface::getList) over the live catalog.
 
     The usual way to find a product by id: an order's bundle SKU is the dynamic
     concatenation of its options' SKUs, so ``GET /V1/products/{sku}`` does not find it.
     """
     from .search_answer import search_answer  # it imports query, which imports this module
 
-    rows = [{**product_json(p.sku), "entity_id": p.id} for p in _PRODUCTS]
+    rows = call.app.data.catalog.rows()  # seeded products and those saved through the API
     return search_answer(call, rows, PRODUCT_COLUMNS, hidden="entity_id")

@@ -11,6 +11,7 @@ from typing import Any
 
 from .catalog import STORE_VIEWS, store_name
 from .clock import SandboxClock, format_ts, parse_ts
+from .product_store import ProductStore
 from .seed import STATE_FOR_STATUS, OrderIndex, build_index, build_order
 from .wire import Encoded, EncodedOrders
 
@@ -52,6 +53,8 @@ class SandboxData:
         self._caches: dict[Any, Any] = {}
         self._cache_version = -1
         self.shipments: dict[int, dict[str, Any]] = {}
+        self.catalog = ProductStore()  # seeded products plus those saved through the API
+        self.carts: dict[str, Any] = {}  # masked guest cart id -> guest_checkout.Cart
         self.order_shipment_lock = threading.Lock()
 
     # -- read access -----------------------------------------------------------------------------
@@ -163,6 +166,23 @@ class SandboxData:
             order = build_order(self.seed, row)
             order["store_name"] = store_name(store_id) if store_id else order["store_name"]
             order.update(copy.deepcopy(overrides))
+            self._changed[pos] = order
+            self._sync_index(pos, order)
+            return copy.deepcopy(order)
+
+    def place_order(
+        self, store_id: int, build: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Place a pending order now in ``store_id``, numbered in that store view's sequence.
+
+        ``build(row)`` makes the order JSON from its index row (entity_id, increment_id,
+        created_at, updated_at, status, state, store_id).
+        """
+        with self.lock:
+            now = self.clock.now_epoch()
+            entity_id = self.index.append(now, now, "pending", "new", store_id)
+            pos = entity_id - 1
+            order = build(self.index.row(pos))
             self._changed[pos] = order
             self._sync_index(pos, order)
             return copy.deepcopy(order)

@@ -1,4 +1,4 @@
-"""Service handlers behind the routes: store views, orders (get/list) and catalog products."""
+"""Service handlers behind the routes: store views, orders (get/list, edits) and shipments."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import shipping
-from .catalog import PRODUCTS, STORE_VIEWS, locale_of, product_json
+from .catalog import STORE_VIEWS, locale_of
 from .errors import (
     MAX_PAGE_SIZE,
     MagentoError,
     entity_not_found,
     field_required,
     internal_error,
-    product_not_found,
 )
 from .query import OrderQuery
 from .search_criteria import INVALID_TYPE, parse_php_query, parse_search_criteria
@@ -148,14 +147,6 @@ def order_comment_add(call: Call) -> tuple[int, Any]:
         raise entity_not_found()
     data.add_order_comment(entity_id, history)
     return 200, True
-
-
-def product_get(call: Call) -> tuple[int, Any]:
-    wanted = call.params["sku"].lower()  # MySQL's collation makes SKU lookups case-insensitive
-    for sku in PRODUCTS:
-        if sku.lower() == wanted:
-            return 200, product_json(sku)
-    raise product_not_found()
 
 
 def ship_order(call: Call) -> tuple[int, Any]:

@@ -22,7 +22,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import catalog, customers, endpoints, inventory, sales_documents
+from . import (
+    admin_auth,
+    catalog,
+    catalog_writes,
+    customers,
+    endpoints,
+    guest_checkout,
+    inventory,
+    order_actions,
+    sales_documents,
+)
+from .admin_auth import AdminAccounts
 from .auth import Authenticator
 from .catalog import STORE_VIEWS
 from .data import SandboxData
@@ -35,6 +46,8 @@ from .wire import decoded, encode_body
 #: code: the path stays ``/<code>/V1/...`` and no request processor takes it
 #: (``Webapi/Controller/Rest/RequestProcessorPool::getProcessor``).
 NO_PROCESSOR = "Specified request cannot be processed."
+#: The ACL of routes anyone may call (webapi.xml ``<resource ref="anonymous"/>``).
+ANONYMOUS = "anonymous"
 
 
 @dataclass
@@ -85,7 +98,51 @@ ROUTES = [
     ),
     _route("GET", "/V1/products", "Magento_Catalog::products", catalog.products_list),
     _route(
-        "GET", "/V1/products/(?P<sku>[^/]+)", "Magento_Catalog::products", endpoints.product_get
+        "GET",
+        "/V1/products/(?P<sku>[^/]+)",
+        "Magento_Catalog::products",
+        catalog_writes.product_get,
+    ),
+    _route("POST", "/V1/products/?", "Magento_Catalog::products", catalog_writes.product_save),
+    _route(
+        "POST",
+        "/V1/products/attributes/(?P<code>[^/]+)/options",
+        "Magento_Catalog::attributes_attributes",
+        catalog_writes.attribute_option_add,
+    ),
+    _route("POST", "/V1/integration/admin/token", ANONYMOUS, admin_auth.admin_token),
+    _route("POST", "/V1/guest-carts/?", ANONYMOUS, guest_checkout.cart_create),
+    _route("POST", "/V1/guest-carts/(?P<cart>[^/]+)/items", ANONYMOUS, guest_checkout.item_add),
+    _route(
+        "POST",
+        "/V1/guest-carts/(?P<cart>[^/]+)/shipping-information",
+        ANONYMOUS,
+        guest_checkout.shipping_information,
+    ),
+    _route(
+        "POST",
+        "/V1/guest-carts/(?P<cart>[^/]+)/billing-address",
+        ANONYMOUS,
+        guest_checkout.billing_address,
+    ),
+    _route(
+        "POST",
+        "/V1/guest-carts/(?P<cart>[^/]+)/payment-information",
+        ANONYMOUS,
+        guest_checkout.payment_information,
+    ),
+    _route(
+        "POST", "/V1/order/(?P<id>[^/]+)/invoice", "Magento_Sales::invoice", order_actions.invoice
+    ),
+    _route(
+        "POST", "/V1/order/(?P<id>[^/]+)/refund", "Magento_Sales::creditmemo", order_actions.refund
+    ),
+    _route("POST", "/V1/orders/(?P<id>[^/]+)/hold", "Magento_Sales::hold", order_actions.hold),
+    _route(
+        "POST", "/V1/orders/(?P<id>[^/]+)/unhold", "Magento_Sales::unhold", order_actions.unhold
+    ),
+    _route(
+        "POST", "/V1/orders/(?P<id>[^/]+)/cancel", "Magento_Sales::cancel", order_actions.cancel
     ),
     _route("POST", "/V1/order/(?P<id>[^/]+)/ship", "Magento_Sales::ship", endpoints.ship_order),
     _route("POST", "/V1/shipment/?", "Magento_Sales::shipment", endpoints.shipment_save),
@@ -141,6 +198,7 @@ class SandboxApp:
     auth: Authenticator
     settings: SandboxSettings
     faults: FaultRegistry = field(default_factory=FaultRegistry)
+    admins: AdminAccounts | None = None  # the store's admin account (admin tokens)
     callbacks: list[Callable[[RequestInfo], None]] = field(default_factory=list)
     log: list[RequestInfo] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # tracebacks of unexpected failures
@@ -319,7 +377,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         url = f"{self.server.scheme}://{host}{split.path}"
         store_code = resolve_path(split.path)[0]
-        if not app.auth.is_integration(authorization, method, url, split.query, store_code):
+        if route.acl != ANONYMOUS and not (
+            (app.admins is not None and app.admins.is_admin(authorization))
+            or app.auth.is_integration(authorization, method, url, split.query, store_code)
+        ):
             raise not_authorized(route.acl)
         call = endpoints.Call(
             app=app,

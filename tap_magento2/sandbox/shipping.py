@@ -19,9 +19,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .catalog import PRODUCTS
 from .data import SandboxData
 from .errors import MagentoError, entity_not_found, field_required
+from .product_store import ProductStore
 
 VALIDATION_PREFIX = "Shipment Document Validation Error(s):\n"
 NOT_ALLOWED = "The order does not allow a shipment to be created."
@@ -66,12 +66,9 @@ def translate(phrase: str, locale: str | None) -> str:
     return TRANSLATIONS.get(locale or "", {}).get(phrase, phrase)
 
 
-def ships_separately(item: dict[str, Any]) -> bool:
+def ships_separately(item: dict[str, Any], catalog: ProductStore) -> bool:
     """Whether a bundle line ships its options separately (known only to the catalog)."""
-    for product in PRODUCTS.values():
-        if product.id == item.get("product_id") and product.type_id == "bundle":
-            return product.shipment_type == "1"
-    return False
+    return catalog.shipment_type(item.get("product_id")) == "1"
 
 
 def qty_to_ship(item: dict[str, Any]) -> float:
@@ -103,7 +100,10 @@ def _requested(body: dict[str, Any]) -> dict[int, float]:
 
 
 def _plan(
-    order: dict[str, Any], requested: dict[int, float], locale: str | None = None
+    order: dict[str, Any],
+    requested: dict[int, float],
+    catalog: ProductStore,
+    locale: str | None = None,
 ) -> tuple[dict[int, float], list[str]]:
     """Quantities to ship per order item id, plus bundle validation messages."""
     items = order["items"]
@@ -121,7 +121,7 @@ def _plan(
         if item.get("is_virtual"):
             continue
         if parent is None and item["product_type"] == "bundle":
-            if ships_separately(item):
+            if ships_separately(item, catalog):
                 if iid in requested:
                     bundle_errors.append(translate(SEPARATELY, locale) % item["sku"])
                 continue  # options ship themselves; the parent is a dummy
@@ -135,7 +135,7 @@ def _plan(
                     plan[child["item_id"]] = min(per_bundle * want, qty_to_ship(child))
             continue
         if parent is not None and parent["product_type"] == "bundle":
-            if not ships_separately(parent):
+            if not ships_separately(parent, catalog):
                 if iid in requested and parent["item_id"] not in requested:
                     bundle_errors.append(translate(TOGETHER, locale) % parent["sku"])
                 continue  # derived from the parent above
@@ -188,7 +188,7 @@ def ship_order(
             messages.append(translate(BAD_STATE, locale) % order.get("status"))
         elif not _can_ship(order):
             messages.append(translate(NOT_ALLOWED, locale))
-        plan, bundle_errors = _plan(order, _requested(body), locale)
+        plan, bundle_errors = _plan(order, _requested(body), data.catalog, locale)
         if sum(plan.values()) <= 0:
             messages.append(translate(NO_PRODUCTS, locale))
         tracks = _param(body, "tracks", "tracks") or []
@@ -211,14 +211,14 @@ def ship_order(
             if (
                 parent is not None
                 and parent["product_type"] == "bundle"
-                and ships_separately(parent)
+                and ships_separately(parent, data.catalog)
             ):
                 touched_bundles.add(parent["item_id"])
         for pid in touched_bundles:  # dummy Separately parent: +1 per shipment
             by_id[pid]["qty_shipped"] = _num(by_id[pid].get("qty_shipped", 0) + 1)
             by_id[pid]["updated_at"] = now
         _refresh_parent_snapshots(order)
-        order_row_written = _update_state(order)
+        order_row_written = _update_state(order, data.catalog)
         comment = _param(body, "comment", "comment")
         notify = bool(_param(body, "notify", "notify"))
         shipment = _new_shipment(data, order, plan, tracks, comment, notify, body, now)
@@ -235,7 +235,7 @@ def _refresh_parent_snapshots(order: dict[str, Any]) -> None:
             item["parent_item"] = dict(sorted(parent.items()))
 
 
-def _update_state(order: dict[str, Any]) -> bool:
+def _update_state(order: dict[str, Any], catalog: ProductStore) -> bool:
     """new -> processing; everything shipped (and invoiced) -> complete; custom statuses kept.
 
     Returns whether the order's state changed (Magento then writes the order row).
@@ -246,7 +246,7 @@ def _update_state(order: dict[str, Any]) -> bool:
         parent = by_id.get(item.get("parent_item_id"))
         if item.get("is_virtual") or (parent is not None and parent["product_type"] != "bundle"):
             continue
-        if item["product_type"] == "bundle" and ships_separately(item):
+        if item["product_type"] == "bundle" and ships_separately(item, catalog):
             continue
         if qty_to_ship(item) > 0:
             remaining = True
@@ -280,7 +280,7 @@ def _new_shipment(
     for iid, qty in plan.items():
         item = by_id[iid]
         parent = by_id.get(item.get("parent_item_id"))
-        if parent is not None and not ships_separately(parent):
+        if parent is not None and not ships_separately(parent, data.catalog):
             continue  # Together-bundle options are carried by the parent line
         items.append(
             {
