@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from target_dropstream.models import Order
 from target_dropstream.release import load_policy, release_due_orders
 from target_dropstream.rules import shippable_lines

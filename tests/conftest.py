@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from magento2_sandbox import MagentoSandbox
 from tap_magento2.auth import OAuth1Auth
 from tap_magento2.client import Magento2Stream
 from tap_magento2.retry import RetryPolicy
-from tap_magento2.sandbox import MagentoSandbox
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

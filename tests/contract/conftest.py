@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from magento2_sandbox import MagentoSandbox
 from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, install_plugins
-from tap_magento2.sandbox import MagentoSandbox
 from tests.conftest import oauth_keys
 from tests.contract.fixtures import Fixtures, build_fixtures
 from tests.contract.processes import Workspace, discover

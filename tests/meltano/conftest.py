@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from magento2_sandbox import MagentoSandbox
 from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, install_plugins
-from tap_magento2.sandbox import MagentoSandbox
 from tests.conftest import oauth_keys
 from tests.meltano.meltano_project import (
     REPO_ROOT,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from tap_magento2.sandbox import MagentoSandbox, RequestInfo
+from magento2_sandbox import MagentoSandbox, RequestInfo
 from tap_magento2.settings import STOPPING_STATUSES
 
 PIPELINE = ("run", "tap-magento2", "target-dropstream")

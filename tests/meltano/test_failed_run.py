@@ -10,7 +10,7 @@ most of this test's run time.
 
 from __future__ import annotations
 
-from tap_magento2.sandbox import MagentoSandbox, RequestInfo
+from magento2_sandbox import MagentoSandbox, RequestInfo
 from tests.meltano.meltano_project import MeltanoProject, orders_state
 from tests.meltano.observe import (
     LOOKBACK,

@@ -12,8 +12,8 @@ import pytest
 import requests
 import yaml
 
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.sales_documents import refund_order
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.sales_documents import refund_order
 from tests.conftest import signed
 from tests.meltano.meltano_project import MeltanoProject
 from tests.meltano.observe import order_ids, read_store, streamed_orders

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from tests.conftest import sandbox_config
 from tests.meltano.meltano_project import MeltanoProject
 from tests.meltano.observe import paid_orders, read_store

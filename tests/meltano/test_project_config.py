@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.__main__ import build_parser
 from scripts import demo
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.__main__ import build_parser
 from tests.conftest import oauth_keys
 from tests.meltano.meltano_project import REPO_ROOT, MeltanoProject
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from tests.meltano.conftest import sandbox_env
 from tests.meltano.meltano_project import MeltanoProject
 from tests.meltano.observe import newest_streamed, order_ids, parse_time, read_store

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from tests.meltano.meltano_project import PIPELINE_STATE_ID, MeltanoProject, orders_state
 from tests.meltano.observe import (
     LOOKBACK,

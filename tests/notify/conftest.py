@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.errors import NOT_AUTHORIZED
 from tap_magento2.api import MagentoClient
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.errors import NOT_AUTHORIZED
 from tap_magento2.settings import normalize_store_url
 from target_dropstream.cli import main
 from target_dropstream.models import Order

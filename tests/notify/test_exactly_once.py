@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from target_dropstream import shipment_store
 
 from .conftest import NOW, Shop, find_order, item, top
@@ -270,7 +270,7 @@ def test_a_killed_runs_request_finished_after_the_look_up_is_found_not_refused(
     ("You can't create a shipment without products."). That refusal must lead to a
     second look-up, not to a failed shipment.
     """
-    from tap_magento2.sandbox.shipping import ship_order
+    from magento2_sandbox.shipping import ship_order
 
     order = simple_order(shop)
     oid = order["entity_id"]

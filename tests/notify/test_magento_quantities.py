@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_magento2.sandbox.kits import place_virtual_option_bundle
-from tap_magento2.sandbox.shipping import ship_order
+from magento2_sandbox.kits import place_virtual_option_bundle
+from magento2_sandbox.shipping import ship_order
 
 from .conftest import Shop, find_order, item, top
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tap_magento2.sandbox.catalog import STORE_VIEWS
-from tap_magento2.sandbox.errors import ENTITY_NOT_FOUND
+from magento2_sandbox.catalog import STORE_VIEWS
+from magento2_sandbox.errors import ENTITY_NOT_FOUND
 from target_dropstream import shipment_store
 
 from .conftest import NOW, Shop, find_order, refuse

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tap_magento2.sandbox.catalog import store_view
+from magento2_sandbox.catalog import store_view
 
 from .conftest import Shop, children, find_order, item, refuse, top
 

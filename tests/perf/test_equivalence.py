@@ -28,8 +28,8 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
+from magento2_sandbox import MagentoSandbox
 from tap_magento2.conform import RecordConformer
-from tap_magento2.sandbox import MagentoSandbox
 from tap_magento2.timestamps import convert_timestamps
 from target_dropstream.record_check import compile_check
 from target_dropstream.target import TargetDropstream

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from tests.conftest import SANDBOX_NOW, sandbox_config
 from tests.reliability.conftest import DROPSTREAM, TARGET, clean_env, run_cli, write_json
 from tests.target.conftest import dump_store

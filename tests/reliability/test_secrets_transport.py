@@ -18,9 +18,9 @@ import certifi
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.server import SandboxApp, SandboxHTTPServer, serve_in_background
 from tap_magento2.api import MagentoAPIError, MagentoClient
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.server import SandboxApp, SandboxHTTPServer, serve_in_background
 from target_dropstream.settings import TargetSettings
 from tests.conftest import sandbox_config
 from tests.reliability.conftest import (

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from tests.conftest import SANDBOX_NOW, started_sandboxes
 
 

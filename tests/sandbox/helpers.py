@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 
 
 def bearer(sb: MagentoSandbox) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox, RequestInfo
+from magento2_sandbox import MagentoSandbox, RequestInfo
 
 from .helpers import bearer, criteria, get_orders, ids, search
 
@@ -196,7 +196,7 @@ def _swallow(sb: MagentoSandbox) -> None:
 
 def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("magento2-sandbox")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "tap_magento2.sandbox"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "magento2_sandbox"]
     proc = subprocess.Popen(
         [
             *cmd,
@@ -236,7 +236,7 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
 
 
 def test_cli_rejects_bad_fault_spec() -> None:
-    from tap_magento2.sandbox.__main__ import main
+    from magento2_sandbox.__main__ import main
 
     with pytest.raises(SystemExit) as exc:
         main(["--fault", "orders:503"])

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import requests
 
-from tap_magento2.sandbox.__main__ import build_parser, parse_poison
+from magento2_sandbox.__main__ import build_parser, parse_poison
 
 MASKED = "Internal Error. Details are available in Magento log file. Report ID: webapi-"
 

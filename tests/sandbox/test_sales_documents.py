@@ -6,9 +6,9 @@ from typing import Any
 
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.inventory import source_items
-from tap_magento2.sandbox.sales_documents import (
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.inventory import source_items
+from magento2_sandbox.sales_documents import (
     creditmemos,
     invoices,
     refund_order,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 
 from .helpers import bearer, criteria, get_orders, ids, search
 

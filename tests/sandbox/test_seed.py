@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.clock import parse_ts
-from tap_magento2.sandbox.seed import build_index
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.clock import parse_ts
+from magento2_sandbox.seed import build_index
 
 from .helpers import bearer
 
@@ -214,8 +214,8 @@ def test_million_row_index_is_fast() -> None:
 
 
 def test_index_serves_a_page_of_twenty_thousand_quickly() -> None:
-    from tap_magento2.sandbox.query import OrderQuery
-    from tap_magento2.sandbox.search_criteria import parse_php_query, parse_search_criteria
+    from magento2_sandbox.query import OrderQuery
+    from magento2_sandbox.search_criteria import parse_php_query, parse_search_criteria
 
     from .helpers import criteria
 

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox import server as sandbox_server
-from tap_magento2.sandbox.catalog import products_list
+from magento2_sandbox import MagentoSandbox
 
 from .helpers import bearer
-
-
-@pytest.fixture(autouse=True)
-def catalog_search(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serve ``GET /V1/products`` when the route table does not list it yet."""
-    if any(route.pattern.match("/V1/products") for route in sandbox_server.ROUTES):
-        return
-    route = sandbox_server._route("GET", "/V1/products", "Magento_Catalog::products", products_list)
-    monkeypatch.setattr(sandbox_server, "ROUTES", [*sandbox_server.ROUTES, route])
 
 
 def _shipment_type(product: dict) -> str | None:

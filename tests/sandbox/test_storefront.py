@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from target_dropstream.models import Order
 from target_dropstream.rules import LineType, shippable_lines
 from tests.conftest import SANDBOX_NOW
@@ -462,7 +462,7 @@ def test_ship_rules_know_the_shipment_type_of_a_saved_bundle(
 
 def test_cli_admin_password_works_and_is_never_printed() -> None:
     script = Path(sys.executable).with_name("magento2-sandbox")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "tap_magento2.sandbox"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "magento2_sandbox"]
     secret = "ct-admin-pass-9"
     proc = subprocess.Popen(
         [*cmd, "--port", "0", "--orders", "5", "--admin-password", secret],

@@ -7,8 +7,8 @@ import json
 
 import requests
 
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.wire import Encoded, decoded, encode_body
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.wire import Encoded, decoded, encode_body
 
 from .helpers import bearer, criteria, get_orders
 

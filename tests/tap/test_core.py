@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.sales_documents import refund_order
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.sales_documents import refund_order
 from tap_magento2.tap import TapMagento2
 from tests.conftest import oauth_keys
 

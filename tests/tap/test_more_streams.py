@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 import requests
 
-from tap_magento2.client import AccessDeniedError
-from tap_magento2.sandbox import MagentoSandbox
-from tap_magento2.sandbox.catalog import PRODUCTS, product_json
-from tap_magento2.sandbox.customers import customers
-from tap_magento2.sandbox.inventory import source_items
-from tap_magento2.sandbox.sales_documents import (
+from magento2_sandbox import MagentoSandbox
+from magento2_sandbox.catalog import PRODUCTS, product_json
+from magento2_sandbox.customers import customers
+from magento2_sandbox.inventory import source_items
+from magento2_sandbox.sales_documents import (
     creditmemos,
     invoices,
     refund_order,
     shipments,
 )
+from tap_magento2.client import AccessDeniedError
 from tap_magento2.tap import TapMagento2
 from tap_magento2.timestamps import magento_to_rfc3339
 from tests.conftest import sandbox_config, signed

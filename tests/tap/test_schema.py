@@ -47,7 +47,7 @@ def nullable_everywhere(schema: dict[str, Any], path: str = "") -> list[str]:
 
 @pytest.fixture(scope="module")
 def seeded_orders() -> list[dict[str, Any]]:
-    from tap_magento2.sandbox import MagentoSandbox
+    from magento2_sandbox import MagentoSandbox
 
     sandbox = MagentoSandbox(order_count=300, seed=1, now=datetime(2026, 1, 15, tzinfo=UTC))
     return [convert_timestamps(order) for order in sandbox.data.orders.values()]

@@ -37,7 +37,7 @@ def rfc3339(magento_ts: str) -> str:
 @pytest.fixture(scope="module")
 def shared_sandbox() -> Any:
     """One read-only sandbox for the tests in this module that do not change data."""
-    from tap_magento2.sandbox import MagentoSandbox
+    from magento2_sandbox import MagentoSandbox
 
     with MagentoSandbox(order_count=150, seed=11, now=NOW) as sb:
         yield sb

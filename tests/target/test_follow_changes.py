@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bench.run import orders_only
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from tap_magento2.settings import STOPPING_STATUSES
 from target_dropstream.models import Order
 from target_dropstream.rules import shippable_lines

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from target_dropstream.models import Order
 from target_dropstream.rules import shippable_lines
 from tests.conftest import oauth_keys

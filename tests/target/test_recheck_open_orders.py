@@ -21,7 +21,7 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from tap_magento2.sandbox import MagentoSandbox
+from magento2_sandbox import MagentoSandbox
 from target_dropstream.cli import main
 from target_dropstream.models import Order
 from target_dropstream.release import RECHECK_FIELDS, release_due_orders

@@ -1,6 +1,15 @@
 """Local Magento 2 REST sandbox: seeded orders behind Magento's URLs, auth, quirks and failures.
 
 Used by the demo (``magento2-sandbox``) and by every test suite. Binds to 127.0.0.1 only.
+It behaves like an untouched Magento 2.4.6 store and is written from Magento's own source,
+never from the plugins' code: it imports only the standard library and oauthlib, nothing of
+``tap_magento2`` or ``target_dropstream`` (``tests/architecture`` checks it), so it cannot
+share a misunderstanding with the client it tests.
+
+Layout: ``server`` (HTTP) and ``routes`` (the route table) in front; one module per group of
+endpoints (``endpoints``, ``catalog_routes``, ``guest_checkout``, ``order_actions``,
+``shipping``, ``sales_documents``, ...); ``data`` holds the orders, built by ``seed`` (which
+orders exist), ``order_json`` (one order's document) and ``order_items`` (its lines).
 """
 
 from __future__ import annotations

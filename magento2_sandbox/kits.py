@@ -13,7 +13,7 @@ from typing import Any
 
 from .catalog import BUNDLE_WITH_VIRTUAL_SKU, PRODUCTS
 from .data import SandboxData
-from .seed import _ItemFactory, money
+from .order_items import ItemFactory, money
 
 
 def place_virtual_option_bundle(
@@ -25,7 +25,7 @@ def place_virtual_option_bundle(
         placed = data.add_order(status=status, store_id=store_id)
     entity_id = placed["entity_id"]
     bundle = PRODUCTS[BUNDLE_WITH_VIRTUAL_SKU]
-    factory = _ItemFactory(entity_id, store_id, placed["created_at"], placed["updated_at"], status)
+    factory = ItemFactory(entity_id, store_id, placed["created_at"], placed["updated_at"], status)
     options = [
         {
             "option_id": bundle.id * 10 + position,

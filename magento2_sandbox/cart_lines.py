@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .order_items import money
 from .product_store import attribute_code, custom_attribute
-from .seed import money
 
 VIRTUAL_TYPES = ("virtual", "downloadable")
 

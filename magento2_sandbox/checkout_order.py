@@ -1,6 +1,6 @@
 """The order a guest checkout places from its cart lines, and the cart's totals.
 
-The order has the seeded orders' shape (:func:`.seed.build_order`, whose item factory builds
+The order has the seeded orders' shape (:func:`.order_json.build_order`, whose item factory builds
 the lines): a configurable gives a parent line (the child's SKU and price) and a dummy child
 line (price 0); a bundle gives a parent line (a dynamic SKU, ``bundle_options``) and one child
 line per selection, virtual when the selected product is. Flat rate shipping is 5.00 per
@@ -13,7 +13,8 @@ from typing import Any
 
 from .cart_lines import VIRTUAL_TYPES, CartLine, bundle_options, chosen_values
 from .catalog import store_name
-from .seed import ADDRESSES, _ItemFactory, build_order, money
+from .order_items import ItemFactory, money
+from .order_json import ADDRESSES, build_order
 
 FLAT_RATE_PER_ITEM = 5.0
 SHIPPING_DESCRIPTION = "Flat Rate - Fixed"
@@ -45,7 +46,7 @@ def _items(
     lines: list[CartLine], entity_id: int, store_id: int, created: str
 ) -> list[dict[str, Any]]:
     """The order items of the cart lines, parents followed by their children."""
-    f = _ItemFactory(entity_id, store_id, created, created, "pending")
+    f = ItemFactory(entity_id, store_id, created, created, "pending")
     for line in lines:
         product = line.product
         if line.child is not None:

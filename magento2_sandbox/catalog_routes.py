@@ -1,6 +1,6 @@
-"""Catalog endpoints over the sandbox's live catalog: ``GET /V1/products/{sku}``,
-``POST /V1/products`` (simple, virtual, configurable, bundle; an upsert by SKU, like
-ProductRepository::save) and ``POST /V1/products/attributes/{code}/options``.
+"""Catalog endpoints over the sandbox's live catalog: ``GET /V1/products`` (search),
+``GET /V1/products/{sku}``, ``POST /V1/products`` (simple, virtual, configurable, bundle; an
+upsert by SKU, like ProductRepository::save) and ``POST /V1/products/attributes/{code}/options``.
 
 A saved product is answered as ``GET /V1/products/{sku}`` then shows it: bundle options with
 their ``option_id`` and each link's selection ``id``, configurable options with their ``id``,
@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from .catalog import PRODUCT_COLUMNS
 from .errors import MagentoError, field_required, product_not_found
 from .product_store import ProductStore, attribute_code, custom_attribute
+from .search_answer import search_answer
 
 if TYPE_CHECKING:
     from .endpoints import Call
@@ -277,3 +279,13 @@ def _configurable_links(
             raise MagentoError(400, SAME_VALUES, [seen[key], child["sku"]])
         seen[key] = child["sku"]
     return links
+
+
+def products_list(call: Call) -> tuple[int, Any]:
+    """``GET /V1/products`` (ProductRepositoryInterface::getList) over the live catalog.
+
+    The usual way to find a product by id: an order's bundle SKU is the dynamic
+    concatenation of its options' SKUs, so ``GET /V1/products/{sku}`` does not find it.
+    """
+    rows = call.app.data.catalog.rows()  # seeded products and those saved through the API
+    return search_answer(call, rows, PRODUCT_COLUMNS, hidden="entity_id")

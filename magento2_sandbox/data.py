@@ -11,8 +11,9 @@ from typing import Any
 
 from .catalog import STORE_VIEWS, store_name
 from .clock import SandboxClock, format_ts, parse_ts
+from .order_json import build_order
 from .product_store import ProductStore
-from .seed import STATE_FOR_STATUS, OrderIndex, build_index, build_order
+from .seed import STATE_FOR_STATUS, OrderIndex, build_index
 from .wire import Encoded, EncodedOrders
 
 SortSpec = tuple[tuple[str, bool], ...]

@@ -19,9 +19,9 @@ from . import checkout_order
 from .cart_lines import CartLine
 from .catalog import STORE_VIEWS
 from .errors import MagentoError, field_required, product_not_found
+from .order_items import money
 from .product_store import attribute_code
 from .search_criteria import INVALID_TYPE as INVALID_QTY
-from .seed import money
 
 if TYPE_CHECKING:
     from .data import SandboxData

@@ -1,4 +1,5 @@
-"""HTTP front of the sandbox: Magento's URL forms, route table, auth order, faults and latency.
+"""HTTP front of the sandbox: requests in, Magento's answers out, with its auth order, faults and
+latency (the route table is ``routes.py``).
 
 Order of checks follows Magento's REST controller: route match (404) -> authentication and ACL
 (401) -> input parsing and validation (400) -> service call (404/400/500) -> ``fields`` filter on
@@ -20,34 +21,17 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from . import (
-    admin_auth,
-    catalog,
-    catalog_writes,
-    customers,
-    endpoints,
-    guest_checkout,
-    inventory,
-    order_actions,
-    sales_documents,
-)
+from . import endpoints
 from .admin_auth import AdminAccounts
 from .auth import Authenticator
-from .catalog import STORE_VIEWS
 from .data import SandboxData
 from .errors import MagentoError, internal_error, not_authorized, route_not_found
 from .faults import GATEWAY_PAGE, MAINTENANCE_PAGE, WAF_LOGIN_PAGE, Fault, FaultRegistry
 from .fields import apply_fields, parse_fields
+from .routes import ANONYMOUS, NO_PROCESSOR, Route, is_rest_path, match, resolve_path
 from .wire import decoded, encode_body
-
-#: What a real store answers (HTTP 400) for ``/rest/<code>/...`` when ``<code>`` is no store
-#: code: the path stays ``/<code>/V1/...`` and no request processor takes it
-#: (``Webapi/Controller/Rest/RequestProcessorPool::getProcessor``).
-NO_PROCESSOR = "Specified request cannot be processed."
-#: The ACL of routes anyone may call (webapi.xml ``<resource ref="anonymous"/>``).
-ANONYMOUS = "anonymous"
 
 
 @dataclass
@@ -66,118 +50,6 @@ class RequestInfo:
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    acl: str
-    handler: Callable[[endpoints.Call], tuple[int, Any]]
-
-
-def _route(method: str, path: str, acl: str, handler: Callable[..., Any]) -> Route:
-    return Route(method, re.compile(f"^{path}$"), acl, handler)
-
-
-ROUTES = [
-    _route("GET", "/V1/store/storeViews", "Magento_Backend::store", endpoints.store_views),
-    _route("GET", "/V1/orders", "Magento_Sales::actions_view", endpoints.orders_list),
-    _route("GET", "/V1/orders/(?P<id>[^/]+)", "Magento_Sales::actions_view", endpoints.order_get),
-    _route(
-        "PUT",
-        "/V1/orders/(?P<parent_id>[^/]+)",
-        "Magento_Sales::actions_edit",
-        endpoints.order_address_save,
-    ),
-    _route(
-        "POST",
-        "/V1/orders/(?P<id>[^/]+)/comments",
-        "Magento_Sales::comment",
-        endpoints.order_comment_add,
-    ),
-    _route("GET", "/V1/products", "Magento_Catalog::products", catalog.products_list),
-    _route(
-        "GET",
-        "/V1/products/(?P<sku>[^/]+)",
-        "Magento_Catalog::products",
-        catalog_writes.product_get,
-    ),
-    _route("POST", "/V1/products/?", "Magento_Catalog::products", catalog_writes.product_save),
-    _route(
-        "POST",
-        "/V1/products/attributes/(?P<code>[^/]+)/options",
-        "Magento_Catalog::attributes_attributes",
-        catalog_writes.attribute_option_add,
-    ),
-    _route("POST", "/V1/integration/admin/token", ANONYMOUS, admin_auth.admin_token),
-    _route("POST", "/V1/guest-carts/?", ANONYMOUS, guest_checkout.cart_create),
-    _route("POST", "/V1/guest-carts/(?P<cart>[^/]+)/items", ANONYMOUS, guest_checkout.item_add),
-    _route(
-        "POST",
-        "/V1/guest-carts/(?P<cart>[^/]+)/shipping-information",
-        ANONYMOUS,
-        guest_checkout.shipping_information,
-    ),
-    _route(
-        "POST",
-        "/V1/guest-carts/(?P<cart>[^/]+)/billing-address",
-        ANONYMOUS,
-        guest_checkout.billing_address,
-    ),
-    _route(
-        "POST",
-        "/V1/guest-carts/(?P<cart>[^/]+)/payment-information",
-        ANONYMOUS,
-        guest_checkout.payment_information,
-    ),
-    _route(
-        "POST", "/V1/order/(?P<id>[^/]+)/invoice", "Magento_Sales::invoice", order_actions.invoice
-    ),
-    _route(
-        "POST", "/V1/order/(?P<id>[^/]+)/refund", "Magento_Sales::creditmemo", order_actions.refund
-    ),
-    _route("POST", "/V1/orders/(?P<id>[^/]+)/hold", "Magento_Sales::hold", order_actions.hold),
-    _route(
-        "POST", "/V1/orders/(?P<id>[^/]+)/unhold", "Magento_Sales::unhold", order_actions.unhold
-    ),
-    _route(
-        "POST", "/V1/orders/(?P<id>[^/]+)/cancel", "Magento_Sales::cancel", order_actions.cancel
-    ),
-    _route("POST", "/V1/order/(?P<id>[^/]+)/ship", "Magento_Sales::ship", endpoints.ship_order),
-    _route("POST", "/V1/shipment/?", "Magento_Sales::shipment", endpoints.shipment_save),
-    _route("POST", "/V1/shipment/track", "Magento_Sales::shipment", endpoints.track_save),
-    _route("GET", "/V1/shipments", "Magento_Sales::shipment", sales_documents.shipments_list),
-    _route(
-        "GET", "/V1/shipment/(?P<id>[^/]+)", "Magento_Sales::shipment", sales_documents.shipment_get
-    ),
-    _route("GET", "/V1/invoices", "Magento_Sales::sales_invoice", sales_documents.invoices_list),
-    _route(
-        "GET",
-        "/V1/invoices/(?P<id>[^/]+)",
-        "Magento_Sales::sales_invoice",
-        sales_documents.invoice_get,
-    ),
-    _route(
-        "GET",
-        "/V1/creditmemos",
-        "Magento_Sales::sales_creditmemo",
-        sales_documents.creditmemos_list,
-    ),
-    _route(
-        "GET",
-        "/V1/creditmemo/(?P<id>[^/]+)",
-        "Magento_Sales::sales_creditmemo",
-        sales_documents.creditmemo_get,
-    ),
-    _route("GET", "/V1/customers/search", "Magento_Customer::customer", customers.customers_search),
-    _route(
-        "GET",
-        "/V1/inventory/source-items",
-        "Magento_InventoryApi::source_item",
-        inventory.source_items_list,
-    ),
-]
 
 
 @dataclass
@@ -204,31 +76,6 @@ class SandboxApp:
     errors: list[str] = field(default_factory=list)  # tracebacks of unexpected failures
     stopping: threading.Event = field(default_factory=threading.Event)
     log_lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def is_rest_path(path: str) -> bool:
-    """Under ``/[index.php/]rest/``: Magento's REST front controller answers it."""
-    return path.startswith(("/rest/", "/index.php/rest/"))
-
-
-def resolve_path(path: str) -> tuple[str | None, str | None]:
-    """Split ``/[index.php/]rest/<store>/V1/...`` into (store code, route); Nones = no route.
-
-    An unknown store code also gives Nones; under ``/rest/`` that is Magento's 400
-    ``Specified request cannot be processed.``, elsewhere a 404.
-    """
-    if path.startswith("/index.php/"):
-        path = path[len("/index.php") :]
-    if not path.startswith("/rest/"):
-        return None, None
-    rest = path[len("/rest") :]
-    first = rest.split("/", 2)[1] if rest.count("/") >= 1 else ""
-    if re.fullmatch(r"V\d+", first):  # /V<n>/... has a REST processor: a route or a 404
-        return "default", rest
-    codes = {v["code"] for v in STORE_VIEWS if v["id"] != 0} | {"all"}
-    if first in codes:
-        return first, rest[len(first) + 1 :]
-    return None, None
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -373,7 +220,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if is_rest_path(split.path):
                 raise MagentoError(400, NO_PROCESSOR)  # unknown store code
             raise route_not_found()
-        route, params = self._match(method, route_path)
+        route, params = match(method, route_path)
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         url = f"{self.server.scheme}://{host}{split.path}"
         store_code = resolve_path(split.path)[0]
@@ -448,13 +295,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         app.faults.hold_commit(due, order_id, lambda: route.handler(call))
         info.status = 0
         self._reset()
-
-    def _match(self, method: str, route_path: str) -> tuple[Route, dict[str, str]]:
-        for route in ROUTES:
-            m = route.pattern.match(route_path)
-            if m and route.method == method:
-                return route, {k: unquote(v) for k, v in m.groupdict().items()}
-        raise route_not_found()
 
     # -- responses ---------------------------------------------------------------------------
     def _send(

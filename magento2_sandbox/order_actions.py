@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import MagentoError, entity_not_found
-from .seed import money
+from .order_items import money
 from .shipping import _update_state
 
 if TYPE_CHECKING:

@@ -326,15 +326,3 @@ PRODUCT_COLUMNS = frozenset(
         "updated_at",
     }
 )
-
-
-def products_list(call: Any) -> tuple[int, Any]:
-    """``GET /V1/products`` (ProductRepositoryInterface::getList) over the live catalog.
-
-    The usual way to find a product by id: an order's bundle SKU is the dynamic
-    concatenation of its options' SKUs, so ``GET /V1/products/{sku}`` does not find it.
-    """
-    from .search_answer import search_answer  # it imports query, which imports this module
-
-    rows = call.app.data.catalog.rows()  # seeded products and those saved through the API
-    return search_answer(call, rows, PRODUCT_COLUMNS, hidden="entity_id")
