@@ -26,8 +26,8 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q --run-slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tap_magento2 target_dropstream magento2_sandbox tests scripts bench
-	$(VENV)/bin/ruff format --check tap_magento2 target_dropstream magento2_sandbox tests scripts bench
+	$(VENV)/bin/ruff check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench
+	$(VENV)/bin/ruff format --check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench
 
 demo: $(STAMP)
 	@$(PY) -m scripts.demo

@@ -165,7 +165,7 @@ def store_view_codes(keys: dict[str, str]) -> dict[int, str]:
     """Store view id -> code, as the sandbox store reports them (an OAuth-signed GET)."""
     import requests
 
-    from tap_magento2.auth import OAuth1Auth
+    from magerest.auth import OAuth1Auth
 
     response = requests.get(
         f"{SANDBOX_URL}/rest/V1/store/storeViews",

@@ -19,10 +19,10 @@ from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
-from tap_magento2 import schemas
-from tap_magento2.auth import auth_from_config, is_signed, new_session
-from tap_magento2.bearer_scope import scope_note
-from tap_magento2.errors import (
+from magerest.auth import auth_from_config, is_signed, new_session
+from magerest.bearer_scope import scope_note
+from magerest.connection import normalize_store_url
+from magerest.errors import (
     TRANSPORT_ERRORS,
     classify,
     describe_tls_error,
@@ -30,9 +30,9 @@ from tap_magento2.errors import (
     endpoint_of,
     is_tls_error,
 )
-from tap_magento2.pagination import decode_json
-from tap_magento2.retry import RetryPolicy
-from tap_magento2.settings import normalize_store_url
+from magerest.retry import RetryPolicy
+from magerest.search import decode_json
+from tap_magento2 import schemas
 
 if sys.version_info >= (3, 12):
     from typing import override

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import requests
 from singer_sdk.pagination import PageNumberPaginator
 
+from magerest.search import read_search_page, search_criteria_params
 from tap_magento2.client import Magento2Stream, TransientAnswerError
-from tap_magento2.pagination import read_search_page, search_criteria_params
 from tap_magento2.settings import DEFAULT_PAGE_SIZE
 
 if sys.version_info >= (3, 12):

@@ -27,17 +27,14 @@ import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from tap_magento2.errors import classify, endpoint_of
+from magerest.errors import classify, endpoint_of
+from magerest.search import Filter, SearchPage, read_search_page, search_criteria_params
 from tap_magento2.pagination import (
     Cursor,
-    Filter,
     PageToken,
-    SearchPage,
     cursor_of,
     keyset_filter_groups,
     keyset_sort,
-    read_search_page,
-    search_criteria_params,
     server_second,
 )
 from tap_magento2.poison import HuntResult, PoisonHunt, PoisonOrderError

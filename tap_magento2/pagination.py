@@ -26,12 +26,10 @@ them, and the next run starts at the bookmark inclusive).
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -39,50 +37,16 @@ import msgspec
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
+from magerest.search import Filter, decode_json, read_search_page
+
 if sys.version_info >= (3, 12):
     from typing import override
 else:
     from typing_extensions import override
 
-Filter = tuple[str, Any, str]  # (field, value, condition_type)
-
 
 class PagingError(RuntimeError):
     """Magento's answers would make the sync skip or repeat orders; stop instead."""
-
-
-def search_criteria_params(
-    filter_groups: Iterable[Sequence[Filter]],
-    *,
-    sort: Iterable[tuple[str, str]] = (),
-    page_size: int | None = None,
-    current_page: int | None = None,
-) -> dict[str, str]:
-    """Build ``searchCriteria[...]`` query parameters (a dict for ``requests`` to encode).
-
-    Always spell out the sort direction: Magento sorts DESC when it is missing.
-    """
-    params: dict[str, str] = {}
-    group_index = 0
-    for group in filter_groups:
-        if not group:
-            continue
-        for filter_index, (field, value, condition) in enumerate(group):
-            prefix = f"searchCriteria[filter_groups][{group_index}][filters][{filter_index}]"
-            params[f"{prefix}[field]"] = field
-            params[f"{prefix}[value]"] = str(value)
-            params[f"{prefix}[condition_type]"] = condition
-        group_index += 1
-    for index, (field, direction) in enumerate(sort):
-        params[f"searchCriteria[sortOrders][{index}][field]"] = field
-        params[f"searchCriteria[sortOrders][{index}][direction]"] = direction
-    if page_size is not None:
-        params["searchCriteria[pageSize]"] = str(page_size)
-    if current_page is not None:
-        params["searchCriteria[currentPage]"] = str(current_page)
-    if not params:
-        params["searchCriteria"] = ""  # required by getList; empty means "everything"
-    return params
 
 
 @dataclass(frozen=True, order=True)
@@ -146,31 +110,6 @@ def server_second(response: requests.Response) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@dataclass(frozen=True)
-class SearchPage:
-    """One decoded ``searchResults`` answer."""
-
-    items: list[dict[str, Any]]
-    total_count: int
-
-
-def read_search_page(payload: Any) -> SearchPage:
-    """Check the ``{"items": [...], "total_count": n}`` shape; raise ValueError if wrong."""
-    if not isinstance(payload, dict):
-        msg = f"expected a JSON object with items and total_count, got {type(payload).__name__}"
-        raise ValueError(msg)
-    items, total = payload.get("items"), payload.get("total_count")
-    if items is None and total == 0:
-        items = []  # some versions omit items when nothing matches
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        msg = "expected 'items' to be a list of objects"
-        raise ValueError(msg)
-    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-        msg = "expected 'total_count' to be a non-negative integer"
-        raise ValueError(msg)
-    return SearchPage(items=items, total_count=total)
-
-
 def cursor_of(item: dict[str, Any], id_key: str = "entity_id") -> Cursor:
     """The keyset position of one row (its id is ``item[id_key]``)."""
     updated_at, entity_id = item.get("updated_at"), item.get(id_key)
@@ -208,22 +147,6 @@ def check_page_order(
             raise PagingError(msg)
         previous = position
     return position
-
-
-_JSON_DECODER = msgspec.json.Decoder(float_hook=Decimal)
-
-
-def decode_json(response: requests.Response) -> Any:
-    """Decode a JSON body (numbers with decimals as Decimal, to keep money exact).
-
-    msgspec decodes UTF-8 bodies several times faster than ``json``; anything it refuses
-    (another charset, NaN literals, invalid JSON) goes through ``json`` so the result and
-    the errors stay what ``json.loads`` gives.
-    """
-    try:
-        return _JSON_DECODER.decode(response.content)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return json.loads(response.text, parse_float=Decimal)
 
 
 class _OrderKey(msgspec.Struct):

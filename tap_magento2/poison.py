@@ -33,14 +33,8 @@ from typing import Any
 import requests
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_magento2.pagination import (
-    Cursor,
-    Filter,
-    PagingError,
-    SearchPage,
-    check_page_order,
-    cursor_of,
-)
+from magerest.search import Filter, SearchPage
+from tap_magento2.pagination import Cursor, PagingError, check_page_order, cursor_of
 
 #: How many bad orders in a row before the cursor the search untangles before giving up.
 MAX_ROUNDS = 8

@@ -12,12 +12,13 @@ import requests
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
+from magerest.connection import parse_statuses
+from magerest.errors import endpoint_of
+from magerest.search import Filter, read_search_page, search_criteria_params
 from tap_magento2.client import Magento2Stream, TransientAnswerError
 from tap_magento2.conform import RecordConformer
-from tap_magento2.errors import endpoint_of
 from tap_magento2.page_isolation import PageIsolation
 from tap_magento2.pagination import (
-    Filter,
     KeysetPaginator,
     PageHead,
     PageToken,
@@ -25,8 +26,6 @@ from tap_magento2.pagination import (
     keyset_filter_groups,
     keyset_sort,
     read_page_head,
-    read_search_page,
-    search_criteria_params,
 )
 from tap_magento2.parallel import SliceFetcher, SliceRequest
 from tap_magento2.poison import PoisonOrderError
@@ -35,7 +34,6 @@ from tap_magento2.settings import (
     parse_follow_statuses,
     parse_lookback,
     parse_start_date,
-    parse_statuses,
 )
 from tap_magento2.timestamps import to_magento
 

@@ -19,7 +19,7 @@ CATALOG_RESOURCE = "Magento_Catalog::products"
 
 
 class CatalogReader(Protocol):
-    """The part of ``tap_magento2.api.MagentoClient`` the catalog lookup uses."""
+    """The part of ``magerest.client.MagentoClient`` the catalog lookup uses."""
 
     def search(
         self,
@@ -54,7 +54,7 @@ def from_catalog(client: CatalogReader, product_ids: Iterable[int]) -> dict[int,
     Products the catalog no longer has, or that are not bundles, are simply missing.
 
     Raises:
-        tap_magento2.api.MagentoAPIError: the catalog cannot be read (e.g. HTTP 401 when
+        magerest.client.MagentoAPIError: the catalog cannot be read (e.g. HTTP 401 when
             the integration lacks ``Magento_Catalog::products``).
     """
     found: dict[int, str] = {}

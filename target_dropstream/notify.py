@@ -36,8 +36,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from tap_magento2.api import MagentoAPIError, MagentoClient
-from tap_magento2.errors import NO_ROUTE
+from magerest.client import MagentoAPIError, MagentoClient
+from magerest.errors import NO_ROUTE
 from target_dropstream import bundle_types, shipment_store
 from target_dropstream.payloads import (
     PayloadError,

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import requests
 
-from tap_magento2.api import MagentoAPIError, MagentoClient
+from magerest.client import MagentoAPIError, MagentoClient
 from target_dropstream.models import Order, RecordRejected
 from target_dropstream.rows import LoadPolicy
 from target_dropstream.rules import OrderState
@@ -45,7 +45,7 @@ RECHECK_FIELDS = (
 
 
 class OrderSearch(Protocol):
-    """The part of ``tap_magento2.api.MagentoClient`` the re-check uses."""
+    """The part of ``magerest.client.MagentoClient`` the re-check uses."""
 
     def search(
         self,
@@ -199,7 +199,7 @@ def _views(
 
 
 def magento_client(settings: TargetSettings) -> OrderSearch:
-    """A ``tap_magento2.api.MagentoClient`` built from the target settings."""
+    """A ``magerest.client.MagentoClient`` built from the target settings."""
     if not (settings.store_url and settings.access_token):
         msg = "store_url and access_token are both needed to call Magento"
         raise ValueError(msg)

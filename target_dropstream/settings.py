@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from tap_magento2.settings import (
+from magerest.connection import (
     ALLOW_INSECURE_HTTP,
     CA_BUNDLE,
     check_transport,

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from magento2_sandbox import MagentoSandbox
-from tap_magento2.auth import OAuth1Auth
+from magerest.auth import OAuth1Auth
+from magerest.retry import RetryPolicy
 from tap_magento2.client import Magento2Stream
-from tap_magento2.retry import RetryPolicy
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

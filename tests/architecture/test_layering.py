@@ -1,5 +1,8 @@
 """The layering the packages promise, read from their imports.
 
+- ``magerest`` (Magento's REST API) imports no plugin, no sandbox and no singer_sdk.
+- ``target_dropstream`` never imports the tap; the tap never imports the target; neither
+  imports the sandbox (only tests, the demo and the bench start it).
 - ``magento2_sandbox`` is a stand-alone fake store: it imports nothing of ours.
 - No package has an import cycle (``if TYPE_CHECKING:`` imports do not run, so they do not count).
 """
@@ -10,7 +13,15 @@ import pytest
 
 from tests.architecture.imports import cycles, imports_of, internal_graph, modules_of
 
-OURS = ("tap_magento2", "target_dropstream", "magento2_sandbox", "tests", "scripts", "bench")
+OURS = (
+    "magerest",
+    "tap_magento2",
+    "target_dropstream",
+    "magento2_sandbox",
+    "tests",
+    "scripts",
+    "bench",
+)
 
 
 def foreign_imports(package: str, forbidden: tuple[str, ...]) -> list[str]:
@@ -24,12 +35,29 @@ def foreign_imports(package: str, forbidden: tuple[str, ...]) -> list[str]:
     return found
 
 
+def test_the_magento_package_imports_no_plugin_and_no_singer_sdk() -> None:
+    forbidden = (*(name for name in OURS if name != "magerest"), "singer_sdk")
+    assert foreign_imports("magerest", forbidden) == []
+
+
+def test_the_target_never_imports_the_tap() -> None:
+    forbidden = ("tap_magento2", "magento2_sandbox", "tests", "scripts", "bench")
+    assert foreign_imports("target_dropstream", forbidden) == []
+
+
+def test_the_tap_never_imports_the_target() -> None:
+    forbidden = ("target_dropstream", "magento2_sandbox", "tests", "scripts", "bench")
+    assert foreign_imports("tap_magento2", forbidden) == []
+
+
 def test_the_sandbox_imports_nothing_of_ours() -> None:
     others = tuple(name for name in OURS if name != "magento2_sandbox")
     assert foreign_imports("magento2_sandbox", others) == []
 
 
-@pytest.mark.parametrize("package", ["magento2_sandbox", "tap_magento2"])
+@pytest.mark.parametrize(
+    "package", ["magerest", "magento2_sandbox", "tap_magento2", "target_dropstream"]
+)
 def test_no_import_cycles(package: str) -> None:
     assert cycles(internal_graph(package)) == []
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import requests
 
-from tap_magento2.auth import OAuth1Auth
-from tap_magento2.errors import parse_error_body
+from magerest.auth import OAuth1Auth
+from magerest.errors import parse_error_body
 
 #: The variables that select a real store, in the order the README lists them.
 ENV_NAMES = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_magento2.errors import BEARER_SETTING
+from magerest.errors import BEARER_SETTING
 from tests.contract.fixtures import Fixtures
 from tests.contract.processes import Workspace
 from tests.contract.readback import our_orders

@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, text
 
 from magento2_sandbox import MagentoSandbox
 from magento2_sandbox.errors import NOT_AUTHORIZED
-from tap_magento2.api import MagentoClient
-from tap_magento2.settings import normalize_store_url
+from magerest.client import MagentoClient
+from magerest.connection import normalize_store_url
 from target_dropstream.cli import main
 from target_dropstream.models import Order
 from target_dropstream.notify import NotifyReport, notify_pending

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tap_magento2.errors import BEARER_SETTING
+from magerest.errors import BEARER_SETTING
 from tests.target.conftest import orders_stream, run_target
 
 from .conftest import NOW, Shop, find_order

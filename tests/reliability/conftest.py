@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tap_magento2.retry import ENV_BASE_SECONDS, ENV_CAP_SECONDS, ENV_MAX_TRIES, RetryPolicy
+from magerest.retry import ENV_BASE_SECONDS, ENV_CAP_SECONDS, ENV_MAX_TRIES, RetryPolicy
 from tests.conftest import use_retry_policy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,9 +21,9 @@ import pytest
 from singer_sdk.exceptions import FatalAPIError
 
 from magento2_sandbox import MagentoSandbox, RequestInfo
-from tap_magento2.api import MagentoAPIError, MagentoClient
+from magerest.client import MagentoAPIError, MagentoClient
+from magerest.retry import RetryPolicy
 from tap_magento2.client import Magento2Stream
-from tap_magento2.retry import RetryPolicy
 from tap_magento2.tap import TapMagento2
 from tests.conftest import oauth_keys, sandbox_config
 from tests.reliability.conftest import (

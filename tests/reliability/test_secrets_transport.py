@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from magento2_sandbox import MagentoSandbox
 from magento2_sandbox.server import SandboxApp, SandboxHTTPServer, serve_in_background
-from tap_magento2.api import MagentoAPIError, MagentoClient
+from magerest.client import MagentoAPIError, MagentoClient
 from target_dropstream.settings import TargetSettings
 from tests.conftest import sandbox_config
 from tests.reliability.conftest import (

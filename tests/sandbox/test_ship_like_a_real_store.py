@@ -9,7 +9,7 @@ import requests
 
 from magento2_sandbox import MagentoSandbox
 from magento2_sandbox.kits import place_virtual_option_bundle
-from tap_magento2.auth import build_auth
+from magerest.auth import build_auth
 from tests.conftest import SANDBOX_NOW, oauth_keys
 
 PREFIX = "Shipment Document Validation Error(s):\n"

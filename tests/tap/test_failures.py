@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
+from magerest.errors import BEARER_SETTING
 from tap_magento2.client import Magento2Stream
-from tap_magento2.errors import BEARER_SETTING
 from tests.conftest import bearer_config, sandbox_config
 from tests.tap.support import run_tap
 

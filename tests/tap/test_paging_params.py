@@ -7,14 +7,13 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from magerest.search import read_search_page, search_criteria_params
 from tap_magento2.pagination import (
     Cursor,
     KeysetPaginator,
     PageToken,
     PagingError,
     check_page_order,
-    read_search_page,
-    search_criteria_params,
 )
 from tap_magento2.streams import orders_search_params
 from tap_magento2.tap import TapMagento2

@@ -7,13 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_magento2.settings import (
-    STOPPING_STATUSES,
-    normalize_store_url,
-    parse_start_date,
-    parse_statuses,
-    validate_settings,
-)
+from magerest.connection import normalize_store_url, parse_statuses
+from tap_magento2.settings import STOPPING_STATUSES, parse_start_date, validate_settings
 from tap_magento2.tap import TapMagento2
 
 VALID = {"store_url": "https://shop.example.com", "access_token": "tok-123"}

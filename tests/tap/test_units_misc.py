@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from tap_magento2.auth import BearerAuth, OAuth1Auth, build_auth
-from tap_magento2.retry import RetryPolicy, retry_after_seconds
+from magerest.auth import BearerAuth, OAuth1Auth, build_auth
+from magerest.retry import RetryPolicy, retry_after_seconds
 from tap_magento2.timestamps import convert_timestamps, magento_to_rfc3339, to_magento
 from tests.tap.support import make_response
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from magento2_sandbox import MagentoSandbox
-from tap_magento2.api import MagentoClient
-from tap_magento2.retry import RetryPolicy
+from magerest.client import MagentoClient
+from magerest.retry import RetryPolicy
 from target_dropstream.cli import main
 from target_dropstream.models import Order
 from target_dropstream.release import RECHECK_BATCH, release_due_orders

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tap_magento2.api import MagentoAPIError, MagentoClient, MagentoTransportError
-from tap_magento2.errors import BEARER_SETTING
-from tap_magento2.retry import RetryPolicy
+from magerest.client import MagentoAPIError, MagentoClient, MagentoTransportError
+from magerest.errors import BEARER_SETTING
+from magerest.retry import RetryPolicy
 from tests.conftest import oauth_keys
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_magento2.errors import (
+from magerest.errors import (
     BEARER_SETTING,
     classify,
     fill_placeholders,

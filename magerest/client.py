@@ -15,18 +15,18 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tap_magento2.auth import build_auth, is_signed, new_session
-from tap_magento2.bearer_scope import scope_note
-from tap_magento2.errors import (
+from magerest.auth import build_auth, is_signed, new_session
+from magerest.bearer_scope import scope_note
+from magerest.connection import check_transport, normalize_store_url
+from magerest.errors import (
     TRANSPORT_ERRORS,
     classify,
     describe_transport_error,
     endpoint_of,
     is_tls_error,
 )
-from tap_magento2.pagination import Filter, decode_json, read_search_page, search_criteria_params
-from tap_magento2.retry import RetryPolicy
-from tap_magento2.settings import check_transport, normalize_store_url
+from magerest.retry import RetryPolicy
+from magerest.search import Filter, decode_json, read_search_page, search_criteria_params
 
 
 class MagentoAPIError(Exception):

@@ -14,7 +14,7 @@ import re
 
 import requests
 
-from tap_magento2.errors import BEARER_SETTING
+from magerest.errors import BEARER_SETTING
 
 _REST_SCOPE = re.compile(r"/rest(?:/(?P<code>[A-Za-z0-9_]+))?/V1/")
 

@@ -26,7 +26,7 @@ import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
 from requests_oauthlib import OAuth1
 
-from tap_magento2.settings import tls_verify
+from magerest.connection import tls_verify
 
 
 class BearerAuth(requests.auth.AuthBase):
