@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from target_dropstream import shipment_store
+from target_dropstream.clock import utc_now
 from target_dropstream.csv_import import CsvImportError, read_shipment_file
 from target_dropstream.notify import notify_pending
 from target_dropstream.release import release_due_orders
@@ -28,12 +29,6 @@ from target_dropstream.settings import SettingsError, TargetSettings, load_cli_c
 from target_dropstream.shipment_store import FailedShipment
 from target_dropstream.shipments import ShipmentError, ShipmentRequest, Track, record_shipments
 from target_dropstream.store import FulfillmentStore, StatusReport, StoreError
-
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(tz=UTC)
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,7 +63,7 @@ def _open(settings: TargetSettings, now: datetime) -> FulfillmentStore:
 def main(ctx: click.Context) -> None:
     """Operate the target-dropstream fulfillment store."""
     ctx.ensure_object(dict)
-    ctx.obj.setdefault("clock", _utc_now)
+    ctx.obj.setdefault("clock", utc_now)
 
 
 @main.command()

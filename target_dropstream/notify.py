@@ -39,6 +39,7 @@ from typing import Any, NoReturn
 from magerest.client import MagentoAPIError, MagentoClient
 from magerest.errors import NO_ROUTE
 from target_dropstream import bundle_types, shipment_store
+from target_dropstream.clock import Clock
 from target_dropstream.payloads import (
     PayloadError,
     ShipItem,
@@ -54,7 +55,6 @@ from target_dropstream.settings import TargetSettings
 from target_dropstream.shipment_store import OutgoingShipment
 from target_dropstream.store import FulfillmentStore
 
-Clock = Callable[[], datetime]
 ClientFactory = Callable[[TargetSettings, "str | None"], MagentoClient]
 MAX_UNCERTAIN_POSTS = 3  # posts answered 5xx/429 (or lost) before the run gives up
 MAX_BUNDLE_RETRIES = 1  # re-posts after the catalog changed a bundle's shipment type

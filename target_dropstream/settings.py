@@ -219,15 +219,12 @@ def _whole_number(
 
 
 def _flag(config: Mapping[str, Any], name: str, *, default: bool, errors: list[str]) -> bool:
-    value = config.get(name, default)
-    if value is None:
+    """``parse_flag``, collecting its error with the others."""
+    try:
+        return parse_flag(config.get(name, default), name, default=default)
+    except ValueError as exc:
+        errors.append(str(exc))
         return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
-        return value.strip().lower() == "true"
-    errors.append(f"{name} must be true or false, got {value!r}")
-    return default
 
 
 def _database_url(value: Any, errors: list[str]) -> str:

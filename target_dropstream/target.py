@@ -8,8 +8,6 @@ the STATE is written. After the last STATE, held orders that have come due are r
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
@@ -18,6 +16,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
 from magerest.client import MagentoClient
+from target_dropstream.clock import Clock, utc_now
 from target_dropstream.notify import notify_pending
 from target_dropstream.release import release_due_orders
 from target_dropstream.settings import (
@@ -36,13 +35,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.sinks import Sink
 
 ORDERS_STREAM = "orders"
-Clock = Callable[[], datetime]
 _STATUS_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-
-
-def utc_now() -> datetime:
-    """The real clock (UTC)."""
-    return datetime.now(tz=UTC)
 
 
 class TargetDropstream(Target):
