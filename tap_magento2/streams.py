@@ -17,8 +17,8 @@ from magerest.errors import endpoint_of
 from magerest.search import Filter, read_search_page, search_criteria_params
 from tap_magento2.client import Magento2Stream, TransientAnswerError
 from tap_magento2.conform import RecordConformer
-from tap_magento2.page_isolation import PageIsolation
-from tap_magento2.pagination import (
+from tap_magento2.keyset.page_isolation import PageIsolation
+from tap_magento2.keyset.pagination import (
     KeysetPaginator,
     PageHead,
     PageToken,
@@ -27,8 +27,8 @@ from tap_magento2.pagination import (
     keyset_sort,
     read_page_head,
 )
-from tap_magento2.parallel import SliceFetcher, SliceRequest
-from tap_magento2.poison import PoisonOrderError
+from tap_magento2.keyset.parallel import SliceFetcher, SliceRequest
+from tap_magento2.keyset.poison import PoisonOrderError
 from tap_magento2.settings import (
     DEFAULT_PAGE_SIZE,
     parse_follow_statuses,

@@ -1,6 +1,6 @@
 """The concurrent order fetch emits exactly what the sequential one does.
 
-Large syncs are cut into time slices fetched by several threads (``tap_magento2.parallel``);
+Large syncs are cut into time slices fetched by several threads (``tap_magento2.keyset.parallel``);
 these tests run the same sync with ``max_concurrent_requests`` 1 and 4 against the sandbox
 and compare records (content and order), state, and behaviour under failures and changes
 made while the sync runs. Page size 5 makes a few hundred orders enough pages to cut.
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tap_magento2.parallel import MIN_PAGES_TO_SPLIT, split_points
+from tap_magento2.keyset.parallel import MIN_PAGES_TO_SPLIT, split_points
 from tests.conftest import sandbox_config
 from tests.tap.support import run_tap
 

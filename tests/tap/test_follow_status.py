@@ -7,7 +7,7 @@ import pytest
 from tap_magento2.settings import STOPPING_STATUSES, parse_follow_statuses, validate_settings
 from tap_magento2.tap import TapMagento2
 from target_dropstream.rules import CANCELED_MAGENTO, HOLD_STATUSES, OrderState, recheck_decision
-from tests.tap.test_paging_params import groups, orders_stream
+from tests.tap.keyset.test_paging_params import groups, orders_stream
 
 BASE = {"store_url": "https://shop.example.com", "access_token": "tok"}
 

@@ -34,7 +34,7 @@ import requests
 from singer_sdk.exceptions import FatalAPIError
 
 from magerest.search import Filter, SearchPage
-from tap_magento2.pagination import Cursor, PagingError, check_page_order, cursor_of
+from tap_magento2.keyset.pagination import Cursor, PagingError, check_page_order, cursor_of
 
 #: How many bad orders in a row before the cursor the search untangles before giving up.
 MAX_ROUNDS = 8

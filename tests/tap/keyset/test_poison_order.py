@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_magento2.poison import PoisonOrderError
+from tap_magento2.keyset.poison import PoisonOrderError
 from tap_magento2.tap import TapMagento2
 from tests.conftest import sandbox_config
 from tests.tap.support import TapRun, run_tap

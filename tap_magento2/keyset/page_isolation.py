@@ -3,10 +3,10 @@
 One row with odd data fails every list page that holds it (see ``poison``). A
 :class:`PageIsolation` belongs to one keyset stream and takes over that stream's failing
 page: it checks that the failed request is the page the thread asked for, lets
-:class:`~tap_magento2.poison.PoisonHunt` read the same window in smaller pages (a 500 is
+:class:`~tap_magento2.keyset.poison.PoisonHunt` read the same window in smaller pages (a 500 is
 then an answer, not retried), reads the row Magento cannot list by id, and answers with
 a page built from the rows read. When that row cannot be read either, the built page
-holds the rows before it and :class:`~tap_magento2.poison.PoisonOrderError` is raised
+holds the rows before it and :class:`~tap_magento2.keyset.poison.PoisonOrderError` is raised
 once they are emitted.
 
 The stream keeps thin hooks: it reports each page it asks for (:meth:`note_page`), wraps
@@ -29,7 +29,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from magerest.errors import classify, endpoint_of
 from magerest.search import Filter, SearchPage, read_search_page, search_criteria_params
-from tap_magento2.pagination import (
+from tap_magento2.keyset.pagination import (
     Cursor,
     PageToken,
     cursor_of,
@@ -37,7 +37,7 @@ from tap_magento2.pagination import (
     keyset_sort,
     server_second,
 )
-from tap_magento2.poison import HuntResult, PoisonHunt, PoisonOrderError
+from tap_magento2.keyset.poison import HuntResult, PoisonHunt, PoisonOrderError
 
 #: Re-encodes decoded rows (money as Decimal) for a page built from several answers.
 _PAGE_ENCODER = msgspec.json.Encoder(decimal_format="number")

@@ -42,7 +42,7 @@ from typing import Any
 
 import requests
 
-from tap_magento2.pagination import (
+from tap_magento2.keyset.pagination import (
     Cursor,
     PageHead,
     PageToken,

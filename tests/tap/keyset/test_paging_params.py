@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from magerest.search import read_search_page, search_criteria_params
-from tap_magento2.pagination import (
+from tap_magento2.keyset.pagination import (
     Cursor,
     KeysetPaginator,
     PageToken,
