@@ -9,28 +9,16 @@ into the store view's language (reference §9.9).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from magerest import sales
+from magerest.client import MagentoClient
 
 TOGETHER = "0"
 SEPARATELY = "1"
 #: The ACL resource ``GET /V1/products`` needs.
 CATALOG_RESOURCE = "Magento_Catalog::products"
-
-
-class CatalogReader(Protocol):
-    """The part of ``magerest.client.MagentoClient`` the catalog lookup uses."""
-
-    def search(
-        self,
-        path: str,
-        filter_groups: Any = (),
-        sort: Any = (),
-        page_size: int = 100,
-        fields: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the items of a searchCriteria query."""
-        ...
 
 
 def shipment_type_of(product: Mapping[str, Any]) -> str | None:
@@ -48,7 +36,7 @@ def shipment_type_of(product: Mapping[str, Any]) -> str | None:
     return None
 
 
-def from_catalog(client: CatalogReader, product_ids: Iterable[int]) -> dict[int, str]:
+def from_catalog(client: MagentoClient, product_ids: Iterable[int]) -> dict[int, str]:
     """Shipment types by product id, read from the catalog (``GET /V1/products`` by id).
 
     Products the catalog no longer has, or that are not bundles, are simply missing.
@@ -59,12 +47,8 @@ def from_catalog(client: CatalogReader, product_ids: Iterable[int]) -> dict[int,
     """
     found: dict[int, str] = {}
     for product_id in sorted(set(product_ids)):
-        for product in client.search(
-            "/V1/products",
-            filter_groups=[[("entity_id", str(product_id), "eq")]],
-            page_size=10,
-        ):
-            kind = shipment_type_of(product)
-            if kind is not None and str(product.get("id")) == str(product_id):
-                found[product_id] = kind
+        product = sales.product_by_id(client, product_id)
+        kind = None if product is None else shipment_type_of(product)
+        if kind is not None:
+            found[product_id] = kind
     return found

@@ -36,8 +36,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from magerest import sales
 from magerest.client import MagentoAPIError, MagentoClient
 from magerest.errors import NO_ROUTE
+from magerest.sales import as_id
 from target_dropstream import bundle_types, shipment_store
 from target_dropstream.clock import Clock
 from target_dropstream.payloads import (
@@ -209,14 +211,14 @@ class _Notifier:
                 reason = self._trim_reason(shipment, short)
                 self._refused(shipment, reason, posted=attempts != shipment.attempts)
                 return
-            path, body = self._request(shipment, items)
+            body = self._payload(shipment, items)
             view = self._view(shipment.store_id)
             if not shipment_store.mark_attempt(self.store, shipment.id, attempts, self.clock()):
                 self.report.notes.append(f"{shipment.label}: being sent by another run, skipped")
                 return
             attempts += 1
             try:
-                answer = self.client(view).post(path, body)
+                magento_id = self._post(self.client(view), shipment, body)
             except MagentoAPIError as exc:
                 if exc.status == 400 and not _no_route(exc):
                     if bundle_retries < MAX_BUNDLE_RETRIES and self._types_changed(
@@ -250,16 +252,23 @@ class _Notifier:
                         continue
                 self._stop(shipment, self._explain(exc, view), answered=True)
             else:
-                magento_id = _shipment_id(answer)
                 warning = self._check_created(shipment, magento_id, items)
                 self._notified(shipment, magento_id, "", warning)
                 return
 
-    def _request(self, shipment: OutgoingShipment, items: list[Any]) -> tuple[str, Any]:
+    def _payload(self, shipment: OutgoingShipment, items: list[Any]) -> dict[str, Any]:
         source = self.settings.source_code
         if self.settings.use_compact_shipment:
-            return f"/V1/order/{shipment.order_id}/ship", compact_payload(items, shipment, source)
-        return "/V1/shipment", full_payload(items, shipment, shipment.store_id, source)
+            return compact_payload(items, shipment, source)
+        return full_payload(items, shipment, shipment.store_id, source)
+
+    def _post(
+        self, client: MagentoClient, shipment: OutgoingShipment, body: dict[str, Any]
+    ) -> int | None:
+        """Post once (``/V1/order/{id}/ship`` or ``/V1/shipment``): the new shipment's id."""
+        if self.settings.use_compact_shipment:
+            return sales.ship_order(client, shipment.order_id, body)
+        return sales.create_shipment(client, body)
 
     def _notified(
         self,
@@ -300,16 +309,14 @@ class _Notifier:
     def _magento_order(self, shipment: OutgoingShipment) -> Mapping[str, Any] | None:
         """The order's current state and item quantities; None (marked failed) if it is gone."""
         try:
-            order = self.reader.get(
-                f"/V1/orders/{shipment.order_id}", params={"fields": ORDER_FIELDS}
-            )
+            order = sales.get_order(self.reader, shipment.order_id, ORDER_FIELDS)
         except MagentoAPIError as exc:
             if _order_missing(exc):
                 self._refused(shipment, _missing_message(shipment, exc), posted=False)
                 return None
             reason = self._explain(exc, self.settings.store_view_code)
             self._stop(shipment, f"cannot read the order from Magento: {reason}")
-        if not isinstance(order, Mapping):
+        if order is None:
             self._stop(shipment, "cannot read the order from Magento: the answer is not an order")
         return order
 
@@ -367,12 +374,10 @@ class _Notifier:
     def _refused_by_magento(self, shipment: OutgoingShipment, exc: MagentoAPIError) -> None:
         """A 400 on the post: when Magento now shows the order shipped in full, say so."""
         try:
-            order = self.reader.get(
-                f"/V1/orders/{shipment.order_id}", params={"fields": ORDER_FIELDS}
-            )
+            order = sales.get_order(self.reader, shipment.order_id, ORDER_FIELDS)
         except MagentoAPIError:
             order = None
-        if isinstance(order, Mapping) and nothing_left_to_ship(_items_by_id(order)):
+        if order is not None and nothing_left_to_ship(_items_by_id(order)):
             self._nothing_left(shipment, order, str(exc), posted=True)
             return
         self._refused(shipment, str(exc))
@@ -384,7 +389,7 @@ class _Notifier:
         if magento_id is None:
             return "Magento's answer carried no shipment id; the shipment was not read back"
         try:
-            document = self.reader.get(f"/V1/shipment/{magento_id}")
+            document = sales.get_shipment(self.reader, magento_id)
         except MagentoAPIError as exc:
             said = exc.magento_message or str(exc)
             return (
@@ -392,8 +397,8 @@ class _Notifier:
                 f"(HTTP {exc.status}: {said}); grant Magento_Sales::shipment to check it"
             )
         held: dict[int, Decimal] = {}
-        for entry in (document or {}).get("items") or []:
-            item_id = _as_int(entry.get("order_item_id")) if isinstance(entry, Mapping) else None
+        for entry in document.get("items") or []:
+            item_id = as_id(entry.get("order_item_id")) if isinstance(entry, Mapping) else None
             if item_id is not None:
                 held[item_id] = held.get(item_id, Decimal(0)) + as_qty(entry.get("qty"))
         differences = [
@@ -460,21 +465,12 @@ class _Notifier:
 
     def _lookup(self, shipment: OutgoingShipment) -> int | None:
         taken = shipment_store.claimed_magento_ids(self.store, shipment.source, shipment.order_id)
-        numbers = {track.track_number for track in shipment.tracks}
-        for document in self.reader.search(
-            "/V1/shipments",
-            filter_groups=[[("order_id", str(shipment.order_id), "eq")]],
-            sort=[("entity_id", "ASC")],
-        ):
-            magento_id = _as_int(document.get("entity_id"))
-            if magento_id is None or magento_id in taken:
-                continue
-            tracks = document.get("tracks")
-            if tracks is None:  # a list without tracks: read the shipment itself
-                tracks = (self.reader.get(f"/V1/shipment/{magento_id}") or {}).get("tracks")
-            if any(str(t.get("track_number")) in numbers for t in tracks or [] if t):
-                return magento_id
-        return None
+        return sales.find_shipment_by_tracking(
+            self.reader,
+            shipment.order_id,
+            (track.track_number for track in shipment.tracks),
+            skip=taken,
+        )
 
     # Where and how to post ------------------------------------------------------------------
 
@@ -485,10 +481,7 @@ class _Notifier:
         if self._views is None:
             self._views = {}
             try:
-                for view in self.reader.get("/V1/store/storeViews") or []:
-                    view_id = _as_int(view.get("id"))
-                    if view_id and view.get("code"):
-                        self._views[view_id] = str(view["code"])
+                self._views = sales.store_view_codes(self.reader)
             except MagentoAPIError as exc:
                 said = exc.magento_message or str(exc)
                 reason = f"HTTP {exc.status}: {said}" if exc.status else said
@@ -527,14 +520,10 @@ class _Notifier:
         None when even ``/rest/V1`` has no such route (store_url is wrong, not the code).
         """
         try:
-            views = self.client(None).get("/V1/store/storeViews") or []
+            codes = sales.store_view_codes(self.client(None))
         except MagentoAPIError as exc:
             return None if _no_route(exc) else []
-        return [
-            str(view["code"])
-            for view in views
-            if isinstance(view, Mapping) and _as_int(view.get("id")) and view.get("code")
-        ]
+        return list(codes.values())
 
     # Bundles --------------------------------------------------------------------------------
 
@@ -588,7 +577,7 @@ class _Notifier:
     ) -> dict[int, bool]:
         """Separately (True) or together (False) by bundle parent item id, from the catalog."""
         product_of = {
-            parent: _as_int(order_items.get(parent, {}).get("product_id")) for parent in parents
+            parent: as_id(order_items.get(parent, {}).get("product_id")) for parent in parents
         }
         types = bundle_types.from_catalog(
             self.reader, [pid for pid in product_of.values() if pid is not None]
@@ -654,23 +643,6 @@ def _missing_message(shipment: OutgoingShipment, exc: MagentoAPIError) -> str:
     return f"{what}, nothing was shipped: {exc}"
 
 
-def _shipment_id(answer: Any) -> int | None:
-    """The new shipment's id: a bare scalar (often a JSON string) or a shipment document."""
-    if isinstance(answer, Mapping):
-        return _as_int(answer.get("entity_id"))
-    return _as_int(answer)
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def _qty_text(qty: Decimal) -> str:
     return f"{qty.normalize():f}"
 
@@ -686,7 +658,7 @@ def _when(moment: datetime) -> str:
 def _items_by_id(order: Mapping[str, Any]) -> dict[int, Mapping[str, Any]]:
     out: dict[int, Mapping[str, Any]] = {}
     for item in order.get("items") or []:
-        item_id = _as_int(item.get("item_id")) if isinstance(item, Mapping) else None
+        item_id = as_id(item.get("item_id")) if isinstance(item, Mapping) else None
         if item_id is not None:
             out[item_id] = item
     return out

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
 
 import requests
 
+from magerest import sales
 from magerest.client import MagentoAPIError, MagentoClient
 from target_dropstream.models import Order, RecordRejected
 from target_dropstream.rows import LoadPolicy
@@ -42,25 +42,6 @@ RECHECK_FIELDS = (
     "qty_ordered,qty_shipped,qty_refunded,qty_canceled],"
     "extension_attributes[shipping_assignments[shipping[address,method]]]],total_count"
 )
-
-
-class OrderSearch(Protocol):
-    """The part of ``magerest.client.MagentoClient`` the re-check uses."""
-
-    def search(
-        self,
-        path: str,
-        filter_groups: Any = None,
-        sort: Any = None,
-        page_size: int = 100,
-        fields: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the items of a searchCriteria query."""
-        ...
-
-    def close(self) -> None:
-        """Release connections."""
-        ...
 
 
 @dataclass
@@ -125,7 +106,7 @@ def release_due_orders(
     settings: TargetSettings,
     *,
     now: datetime,
-    client_factory: Callable[[TargetSettings], OrderSearch] | None = None,
+    client_factory: Callable[[TargetSettings], MagentoClient] | None = None,
 ) -> ReleaseReport:
     """Release every due held order; read this store's open orders back when configured."""
     report = ReleaseReport()
@@ -154,7 +135,7 @@ def release_due_orders(
 
 
 def _recheck(
-    client: OrderSearch,
+    client: MagentoClient,
     store: FulfillmentStore,
     due: Sequence[OpenOrder],
     report: ReleaseReport,
@@ -198,7 +179,7 @@ def _views(
     return views
 
 
-def magento_client(settings: TargetSettings) -> OrderSearch:
+def magento_client(settings: TargetSettings) -> MagentoClient:
     """A ``magerest.client.MagentoClient`` built from the target settings."""
     if not (settings.store_url and settings.access_token):
         msg = "store_url and access_token are both needed to call Magento"
@@ -206,21 +187,9 @@ def magento_client(settings: TargetSettings) -> OrderSearch:
     return MagentoClient.from_settings(settings, settings.store_view_code)
 
 
-def _fetch(client: OrderSearch, chunk: Sequence[OpenOrder], page_size: int) -> dict[int, dict]:
-    ids = ",".join(str(order.order_id) for order in chunk)
-    found: dict[int, dict] = {}
-    for item in client.search(
-        "/V1/orders",
-        filter_groups=[[("entity_id", ids, "in")]],
-        sort=[("entity_id", "ASC")],
-        page_size=page_size,
-        fields=RECHECK_FIELDS,
-    ):
-        try:
-            found[int(item["entity_id"])] = item
-        except (KeyError, TypeError, ValueError):
-            continue
-    return found
+def _fetch(client: MagentoClient, chunk: Sequence[OpenOrder], page_size: int) -> dict[int, dict]:
+    ids = [order.order_id for order in chunk]
+    return sales.read_orders(client, ids, RECHECK_FIELDS, page_size)
 
 
 def _chunks(items: Sequence[OpenOrder], size: int) -> Iterator[Sequence[OpenOrder]]:
