@@ -15,7 +15,6 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
-from magerest.client import MagentoClient
 from target_dropstream.clock import Clock, utc_now
 from target_dropstream.notify import notify_pending
 from target_dropstream.release import release_due_orders
@@ -247,9 +246,7 @@ class TargetDropstream(Target):
                     "%d record(s) were rejected this run: see `dropstream status`",
                     self.rejected_count,
                 )
-            report = release_due_orders(
-                self.store, self.settings, now=self.now(), client_factory=_release_client
-            )
+            report = release_due_orders(self.store, self.settings, now=self.now())
             log = self.logger.warning if report.errors else self.logger.info
             log("End-of-run release: %s", report.summary())
             if _is_true(self.config.get("notify_on_run")):
@@ -267,9 +264,7 @@ class TargetDropstream(Target):
                 "no ship notifications sent"
             )
             return
-        report = notify_pending(
-            self.store, self.settings, clock=self.now, client_factory=_notify_client
-        )
+        report = notify_pending(self.store, self.settings, clock=self.now)
         for line in report.lines():
             self.logger.info("Ship notifications: %s", line)
         if report.error:
@@ -277,16 +272,6 @@ class TargetDropstream(Target):
                 "Ship notifications stopped (pending shipments are retried next run): %s",
                 report.error,
             )
-
-
-def _release_client(settings: TargetSettings) -> MagentoClient:
-    """Magento client for the re-check before release (honours ca_bundle)."""
-    return MagentoClient.from_settings(settings, settings.store_view_code)
-
-
-def _notify_client(settings: TargetSettings, store_view_code: str | None) -> MagentoClient:
-    """Magento client for ship notifications in one store view (honours ca_bundle)."""
-    return MagentoClient.from_settings(settings, store_view_code)
 
 
 def _is_true(value: t.Any) -> bool:
