@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from target_dropstream.models import Order
-from target_dropstream.rows import LoadPolicy, order_rows
-from target_dropstream.store import LINES, ORDERS, FulfillmentStore
+from target_dropstream.store import FulfillmentStore, LoadPolicy
+from target_dropstream.store.rows import order_rows
+from target_dropstream.store.schema import LINES, ORDERS
 
 BATCH = 2_500  # OrdersSink.MAX_SIZE_DEFAULT
 

@@ -66,7 +66,9 @@ def measure(orders: int, page_size: int, latency_ms: float, per_order_ms: float)
         )
         store = FulfillmentStore.open(settings.database_url, now=NOW)
         try:
-            store.save_batch(open_orders(sb, orders), [], policy=load_policy(settings), now=NOW)
+            store.orders.save_batch(
+                open_orders(sb, orders), [], policy=load_policy(settings), now=NOW
+            )
             sb.settings.latency_ms = latency_ms
             sb.settings.latency_per_order_ms = per_order_ms
             sb.clear_requests()

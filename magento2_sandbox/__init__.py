@@ -6,10 +6,11 @@ never from the plugins' code: it imports only the standard library and oauthlib,
 ``tap_magento2`` or ``target_dropstream`` (``tests/architecture`` checks it), so it cannot
 share a misunderstanding with the client it tests.
 
-Layout: ``server`` (HTTP) and ``routes`` (the route table) in front; one module per group of
-endpoints (``endpoints``, ``catalog_routes``, ``guest_checkout``, ``order_actions``,
-``shipping``, ``sales_documents``, ...); ``data`` holds the orders, built by ``seed`` (which
-orders exist), ``order_json`` (one order's document) and ``order_items`` (its lines).
+Layout: ``server`` (HTTP), ``handler`` (one request), ``app`` (what the request threads share)
+and ``routes`` (the route table) in front; one module per group of endpoints (``endpoints``,
+``catalog_routes``, ``guest_checkout``, ``order_actions``, ``shipping``, ``shipment_documents``,
+``sales_documents``, ...); ``data`` holds the orders, built by ``seed`` (which orders exist),
+``order_json`` (one order's document) and ``order_items`` (its lines).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from datetime import datetime
 from types import TracebackType
 
 from .admin_auth import DEFAULT_ADMIN_PASSWORD, DEFAULT_ADMIN_USER, AdminAccounts
+from .app import RequestInfo, SandboxApp, SandboxSettings
 from .auth import Authenticator, OAuthCredentials, make_credentials
 from .clock import SandboxClock
 from .data import SandboxData
 from .faults import Fault, FaultRegistry
-from .server import RequestInfo, SandboxApp, SandboxHTTPServer, SandboxSettings
+from .server import SandboxHTTPServer
 
 __all__ = [
     "Fault",

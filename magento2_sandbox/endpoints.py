@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import shipping
+from . import shipment_documents, shipping
 from .catalog import STORE_VIEWS, locale_of
 from .errors import (
     MAX_PAGE_SIZE,
@@ -22,7 +22,7 @@ from .search_criteria import INVALID_TYPE, parse_php_query, parse_search_criteri
 if TYPE_CHECKING:
     from email.message import Message
 
-    from .server import SandboxApp
+    from .app import SandboxApp
 
 
 @dataclass
@@ -162,9 +162,11 @@ def ship_order(call: Call) -> tuple[int, Any]:
 
 def shipment_save(call: Call) -> tuple[int, Any]:
     body = call.json_body()
-    return 200, shipping.save_shipment(call.app.data, body if isinstance(body, dict) else {})
+    return 200, shipment_documents.save_shipment(
+        call.app.data, body if isinstance(body, dict) else {}
+    )
 
 
 def track_save(call: Call) -> tuple[int, Any]:
     body = call.json_body()
-    return 200, shipping.add_track(call.app.data, body if isinstance(body, dict) else {})
+    return 200, shipment_documents.add_track(call.app.data, body if isinstance(body, dict) else {})

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import MagentoError, entity_not_found
 from .order_items import money
-from .shipping import _update_state
+from .ship_rules import update_state
 
 if TYPE_CHECKING:
     from .data import SandboxData
@@ -155,7 +155,7 @@ def invoice(call: Call) -> tuple[int, Any]:
         due = money(max(float(order["grand_total"]) - float(invoiced), 0))
         order["total_due"] = order["base_total_due"] = due
         order["payment"]["amount_paid"] = order["payment"]["base_amount_paid"] = invoiced
-        _update_state(order, data.catalog)
+        update_state(order, data.catalog)
         _commit(data, entity_id, order)
     return 200, entity_id
 
@@ -222,7 +222,7 @@ def refund(call: Call) -> tuple[int, Any]:
         if float(order["total_paid"]) - total < 1e-4:  # canCreditmemo() is false: closed
             order["state"] = order["status"] = "closed"
         else:
-            _update_state(order, data.catalog)
+            update_state(order, data.catalog)
         _commit(data, entity_id, order)
     return 200, entity_id
 

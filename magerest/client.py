@@ -105,9 +105,16 @@ class MagentoClient:
     def from_settings(cls, settings: Any, store_view_code: str | None = None) -> MagentoClient:
         """A client from any settings object with the tap's attribute names.
 
-        Used by the target, whose ``TargetSettings`` carries ``store_url``,
-        ``access_token``, the OAuth settings, ``ca_bundle`` and ``allow_insecure_http``.
+        The one way the target and the ``dropstream`` CLI build a client: their
+        ``TargetSettings`` carries ``store_url``, ``access_token``, the OAuth settings,
+        ``ca_bundle`` and ``allow_insecure_http``.
+
+        Raises:
+            ValueError: naming ``store_url`` and ``access_token`` when either is unset.
         """
+        if not (settings.store_url and settings.access_token):
+            msg = "store_url and access_token are both needed to call Magento"
+            raise ValueError(msg)
         return cls(
             settings.store_url,
             settings.access_token,

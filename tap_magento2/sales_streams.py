@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk import Stream, StreamSchema
 
 from tap_magento2.client import SCHEMAS_DIR
-from tap_magento2.streams import KeysetSearchStream, OrdersStream
+from tap_magento2.order_streams import OrdersStream
+from tap_magento2.streams import KeysetSearchStream
 
 if sys.version_info >= (3, 12):
     from typing import override

@@ -109,6 +109,7 @@ def validate_settings(config: Mapping[str, Any]) -> list[str]:
     except ValueError as exc:
         errors.append(str(exc))
     check(parse_ca_bundle, config.get(CA_BUNDLE))
+    check(lambda value: parse_flag(value, "strict_mode"), config.get("strict_mode"))
     if "store_url" in config:
         try:
             check_transport(

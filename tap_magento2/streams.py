@@ -1,4 +1,5 @@
-"""The tap's streams: what each endpoint is, how it is filtered and paged."""
+"""The stream every ``searchResults`` endpoint is read with: keyset paged on (updated_at, id),
+scoped to the configured store view, pages fetched concurrently in time slices."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
-from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from magerest.connection import parse_statuses
 from magerest.errors import endpoint_of
 from magerest.search import Filter, read_search_page, search_criteria_params
 from tap_magento2.client import Magento2Stream, TransientAnswerError
@@ -29,12 +29,8 @@ from tap_magento2.keyset.pagination import (
 )
 from tap_magento2.keyset.parallel import SliceFetcher, SliceRequest
 from tap_magento2.keyset.poison import PoisonOrderError
-from tap_magento2.settings import (
-    DEFAULT_PAGE_SIZE,
-    parse_follow_statuses,
-    parse_lookback,
-    parse_start_date,
-)
+from tap_magento2.settings import DEFAULT_PAGE_SIZE, parse_lookback, parse_start_date
+from tap_magento2.store_views import StoreViewsStream, resolve_store_id
 from tap_magento2.timestamps import to_magento
 
 DEFAULT_CONCURRENT_REQUESTS = 4
@@ -48,58 +44,6 @@ else:
 if TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
-
-ADMIN_STORE_ID = 0
-
-
-class StoreViewsStream(Magento2Stream):
-    """``GET /V1/store/storeViews``: every store view (admin included), full table."""
-
-    name = "store_views"
-    path = "/V1/store/storeViews"
-    primary_keys = ("id",)
-    replication_key = None
-
-    @override
-    def get_new_paginator(self) -> None:
-        return None  # one bare JSON array, no paging
-
-    @override
-    def check_payload(self, payload: Any) -> None:
-        if not isinstance(payload, list) or not all(isinstance(v, dict) for v in payload):
-            msg = "expected a JSON array of store views"
-            raise ValueError(msg)
-
-    @cached_property
-    def all_views(self) -> list[dict[str, Any]]:
-        """The store views, fetched once per run and shared with the orders stream."""
-        return list(self.request_records(None))
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        yield from self.all_views
-
-
-def resolve_store_id(code: str, views: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The store view with this code; admin (id 0) is not a store view orders belong to.
-
-    Raises:
-        ConfigValidationError: naming ``store_view_code`` and listing the codes that exist.
-    """
-    usable = [
-        view
-        for view in views
-        if view.get("id") != ADMIN_STORE_ID and str(view.get("code")) != "admin"
-    ]
-    for view in usable:
-        if view.get("code") == code:
-            return view
-    known = ", ".join(sorted(str(view.get("code")) for view in usable)) or "none"
-    msg = (
-        f"store_view_code {code!r} is not a store view of this store. "
-        f"Store view codes that exist: {known}"
-    )
-    raise ConfigValidationError(msg, errors=[msg])
 
 
 def keyset_search_params(
@@ -126,24 +70,6 @@ def keyset_search_params(
         sort=keyset_sort(id_field),
         page_size=page_size,
         current_page=1,
-    )
-
-
-def orders_search_params(
-    *,
-    statuses: Sequence[str],
-    store_id: int | None,
-    start: str | None,
-    token: PageToken | None,
-    page_size: int,
-    until: str | None = None,
-) -> dict[str, str]:
-    """searchCriteria for one page of orders: status (and store view) scope, keyset paged."""
-    scope: list[list[Filter]] = [[("status", ",".join(statuses), "in")]]
-    if store_id is not None:
-        scope.append([("store_id", store_id, "eq")])
-    return keyset_search_params(
-        scope=scope, start=start, token=token, page_size=page_size, until=until
     )
 
 
@@ -395,34 +321,3 @@ class KeysetSearchStream(Magento2Stream):
         if self.get_path is None:
             return request
         return self.page_isolation.wrap(request)
-
-
-class OrdersStream(KeysetSearchStream):
-    """``GET /V1/orders``: orders with the chosen statuses (and store view), incrementally.
-
-    The ``order_items`` child stream reads each order's ``items`` from these pages, so
-    it costs no request of its own.
-    """
-
-    name = "orders"
-    path = "/V1/orders"
-    noun = "orders"
-    noun_one = "order"
-    get_path = "/V1/orders/{id}"
-
-    @cached_property
-    def statuses(self) -> list[str]:
-        """``order_import_status`` then ``order_follow_status``: the statuses requested."""
-        statuses = parse_statuses(self.config.get("order_import_status"))
-        follow = parse_follow_statuses(self.config.get("order_follow_status"))
-        return statuses + [s for s in follow if s not in statuses]
-
-    @override
-    def scope_filters(self) -> list[list[Filter]]:
-        return [[("status", ",".join(self.statuses), "in")], *super().scope_filters()]
-
-    @override
-    def get_child_context(
-        self, record: dict[str, Any], context: Context | None
-    ) -> dict[str, Any] | None:
-        return {"order_id": record.get("entity_id"), "items": record.get("items") or []}

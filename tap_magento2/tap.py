@@ -10,9 +10,12 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
+from magerest.connection import parse_flag
+from magerest.connection_schema import STATUS_LIST_SCHEMA, with_connection_settings
 from tap_magento2.catalog_streams import CustomersStream, ProductsStream
 from tap_magento2.client import AccessDeniedError
 from tap_magento2.inventory_streams import StockStream
+from tap_magento2.order_streams import OrdersStream
 from tap_magento2.sales_streams import (
     CreditmemosStream,
     InvoicesStream,
@@ -27,12 +30,8 @@ from tap_magento2.settings import (
     STOPPING_STATUSES,
     validate_settings,
 )
-from tap_magento2.streams import (
-    DEFAULT_CONCURRENT_REQUESTS,
-    MAX_CONCURRENT_REQUESTS,
-    OrdersStream,
-    StoreViewsStream,
-)
+from tap_magento2.store_views import StoreViewsStream
+from tap_magento2.streams import DEFAULT_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -69,129 +68,74 @@ class TapMagento2(Tap):
     package_name = "magento2-dropstream"
     message_writer_class = SingerLineWriter
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "store_url",
-            th.StringType,
-            required=True,
-            description=(
-                "Base URL of the store, e.g. https://shop.example.com (or "
-                "https://shop.example.com/index.php); REST lives at <store_url>/rest/V1"
+    config_jsonschema = with_connection_settings(
+        th.PropertiesList(
+            th.Property(
+                "store_view_code",
+                th.StringType,
+                description=(
+                    "Only orders (and shipments, invoices, credit memos, customers) of this "
+                    "store view (its code, e.g. 'default'); unset = all"
+                ),
             ),
-        ),
-        th.Property(
-            "access_token",
-            th.StringType,
-            required=True,
-            secret=True,
-            description=(
-                "Integration access token (System > Extensions > Integrations), sent as "
-                "'Authorization: Bearer' unless the OAuth 1.0a settings are set"
+            th.Property(
+                "order_follow_status",
+                th.CustomType(STATUS_LIST_SCHEMA),
+                default=",".join(STOPPING_STATUSES),
+                description=(
+                    "Statuses an imported order can move to, streamed too so a fulfillment "
+                    "target can stop that order; the default follows every status that stops "
+                    'fulfillment; an empty list ([] or "") follows none'
+                ),
             ),
-        ),
-        th.Property(
-            "store_view_code",
-            th.StringType,
-            description=(
-                "Only orders (and shipments, invoices, credit memos, customers) of this "
-                "store view (its code, e.g. 'default'); unset = all"
+            th.Property(
+                "start_date",
+                th.DateTimeType,
+                description=(
+                    "Import orders updated at or after this time (ISO 8601; UTC if no offset)"
+                ),
             ),
-        ),
-        th.Property(
-            "order_import_status",
-            th.AnyOf(th.StringType, th.ArrayType(th.StringType)),
-            default="processing",
-            description="Magento order status to import, or a list of statuses",
-        ),
-        th.Property(
-            "order_follow_status",
-            th.AnyOf(th.StringType, th.ArrayType(th.StringType)),
-            default=",".join(STOPPING_STATUSES),
-            description=(
-                "Statuses an imported order can move to, streamed too so a fulfillment "
-                "target can stop that order; the default follows every status that stops "
-                'fulfillment; an empty list ([] or "") follows none'
+            th.Property(
+                "page_size",
+                th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
+                default=DEFAULT_PAGE_SIZE,
+                description=(
+                    f"Orders per request, 1 to {MAX_PAGE_SIZE} (Magento's maximum page size)"
+                ),
             ),
-        ),
-        th.Property(
-            "start_date",
-            th.DateTimeType,
-            description="Import orders updated at or after this time (ISO 8601; UTC if no offset)",
-        ),
-        th.Property(
-            "page_size",
-            th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
-            default=DEFAULT_PAGE_SIZE,
-            description=f"Orders per request, 1 to {MAX_PAGE_SIZE} (Magento's maximum page size)",
-        ),
-        th.Property(
-            "lookback_seconds",
-            th.IntegerType(minimum=0, maximum=MAX_LOOKBACK_SECONDS),
-            default=DEFAULT_LOOKBACK_SECONDS,
-            description=(
-                "Incremental runs read again this many seconds before the bookmark, so an "
-                "order whose save committed late is not passed by it; 0 = from the bookmark"
+            th.Property(
+                "lookback_seconds",
+                th.IntegerType(minimum=0, maximum=MAX_LOOKBACK_SECONDS),
+                default=DEFAULT_LOOKBACK_SECONDS,
+                description=(
+                    "Incremental runs read again this many seconds before the bookmark, so an "
+                    "order whose save committed late is not passed by it; 0 = from the bookmark"
+                ),
             ),
-        ),
-        th.Property(
-            "max_concurrent_requests",
-            th.IntegerType(minimum=1, maximum=MAX_CONCURRENT_REQUESTS),
-            default=DEFAULT_CONCURRENT_REQUESTS,
-            description=(
-                "Order pages requested at once on large syncs (the updated_at range is cut "
-                "into time slices, records still come out in order); 1 = one request at a "
-                f"time. 1 to {MAX_CONCURRENT_REQUESTS}, default {DEFAULT_CONCURRENT_REQUESTS}"
+            th.Property(
+                "max_concurrent_requests",
+                th.IntegerType(minimum=1, maximum=MAX_CONCURRENT_REQUESTS),
+                default=DEFAULT_CONCURRENT_REQUESTS,
+                description=(
+                    "Order pages requested at once on large syncs (the updated_at range is cut "
+                    "into time slices, records still come out in order); 1 = one request at a "
+                    f"time. 1 to {MAX_CONCURRENT_REQUESTS}, default {DEFAULT_CONCURRENT_REQUESTS}"
+                ),
             ),
-        ),
-        th.Property(
-            "consumer_key",
-            th.StringType,
-            secret=True,
-            description="Integration consumer key; with the two secrets below, requests are signed "
-            "with OAuth 1.0a (HMAC-SHA256)",
-        ),
-        th.Property(
-            "consumer_secret",
-            th.StringType,
-            secret=True,
-            description="Integration consumer secret (OAuth 1.0a signing)",
-        ),
-        th.Property(
-            "access_token_secret",
-            th.StringType,
-            secret=True,
-            description="Integration access token secret (OAuth 1.0a signing)",
-        ),
-        th.Property(
-            "ca_bundle",
-            th.StringType,
-            description=(
-                "Path of a PEM file with the certificate authority that signed the store's "
-                "TLS certificate (a private CA or a self-signed certificate); certificates "
-                "are always verified, by default against the system's trusted CAs"
+            th.Property(
+                "strict_mode",
+                th.BooleanType,
+                default=False,
+                description=(
+                    "Stop the whole run at the first stream whose endpoint the integration may "
+                    "not use (missing ACL resource). Off by default: that stream fails with an "
+                    "error naming the resource, the other streams finish, and the run exits "
+                    "non-zero at the end"
+                ),
             ),
-        ),
-        th.Property(
-            "allow_insecure_http",
-            th.BooleanType,
-            default=False,
-            description=(
-                "Accept a plain http:// store_url that is not loopback (the access token "
-                "and customer data then travel unencrypted); off by default"
-            ),
-        ),
-        th.Property(
-            "strict_mode",
-            th.BooleanType,
-            default=False,
-            description=(
-                "Stop the whole run at the first stream whose endpoint the integration may "
-                "not use (missing ACL resource). Off by default: that stream fails with an "
-                "error naming the resource, the other streams finish, and the run exits "
-                "non-zero at the end"
-            ),
-        ),
-    ).to_dict()
+        ).to_dict(),
+        required=("store_url", "access_token"),
+    )
 
     def __init__(self, *args: Any, validate_config: bool = True, **kwargs: Any) -> None:
         # The SDK's JSON-schema check stops at its first complaint and words it for
@@ -228,7 +172,7 @@ class TapMagento2(Tap):
         is logged as an error naming the ACL resource, the other streams finish, and the
         refusals are raised together at the end so the run still exits non-zero.
         """
-        if self.config.get("strict_mode"):
+        if parse_flag(self.config.get("strict_mode"), "strict_mode"):
             super().sync_all()
             return
         refused: list[tuple[str, AccessDeniedError]] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 from magerest import sales
 from magerest.client import MagentoClient
+from magerest.sales import as_id
 
 TOGETHER = "0"
 SEPARATELY = "1"
@@ -52,3 +53,18 @@ def from_catalog(client: MagentoClient, product_ids: Iterable[int]) -> dict[int,
         if kind is not None:
             found[product_id] = kind
     return found
+
+
+def separately_by_parent(
+    client: MagentoClient, parents: set[int], order_items: Mapping[int, Mapping[str, Any]]
+) -> dict[int, bool]:
+    """Separately (True) or together (False) by bundle parent item id, from the catalog.
+
+    ``order_items`` (the order's items by item id) gives each parent's product id; parents
+    whose product the catalog does not have as a bundle are missing.
+    """
+    product_of = {
+        parent: as_id(order_items.get(parent, {}).get("product_id")) for parent in parents
+    }
+    types = from_catalog(client, [pid for pid in product_of.values() if pid is not None])
+    return {parent: types[pid] == SEPARATELY for parent, pid in product_of.items() if pid in types}

@@ -4,7 +4,7 @@ The database comes from ``--database-url``, else ``--config FILE`` (the target's
 config), else ``TARGET_DROPSTREAM_DATABASE_URL`` (as Meltano passes it), else
 ``sqlite:///dropstream.db``. Magento settings (store_url, access_token, OAuth ones,
 store_view_code, use_compact_shipment) come from the same places. Passwords in URLs and
-secrets are never printed.
+secrets are never printed. How ``status`` renders the store is in ``status_view``.
 """
 
 from __future__ import annotations
@@ -13,22 +13,21 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
 
-from target_dropstream import shipment_store
 from target_dropstream.clock import utc_now
 from target_dropstream.csv_import import CsvImportError, read_shipment_file
 from target_dropstream.notify import notify_pending
 from target_dropstream.release import release_due_orders
 from target_dropstream.settings import SettingsError, TargetSettings, load_cli_config
-from target_dropstream.shipment_store import FailedShipment
-from target_dropstream.shipments import ShipmentError, ShipmentRequest, Track, record_shipments
-from target_dropstream.store import FulfillmentStore, StatusReport, StoreError
+from target_dropstream.shipment_models import ShipmentError, ShipmentRequest, Track
+from target_dropstream.status_view import shipments_text, status_json, status_text
+from target_dropstream.store import FulfillmentStore, StoreError
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,24 +83,19 @@ def status(
     now = ctx.obj["clock"]()
     store = _open(settings, now)
     try:
-        report = store.status(limit=limit)
-        shipment_counts = shipment_store.shipment_counts(store)
-        failed = shipment_store.failed_shipments(store, limit=limit)
-        stuck = shipment_store.failed_shipments(store, limit=limit, pending=True)
+        report = store.orders.status(limit=limit)
+        shipment_counts = store.shipments.counts()
+        failed = store.shipments.failed(limit=limit)
+        stuck = store.shipments.failed(limit=limit, pending=True)
     finally:
         store.close()
     if as_json:
-        body = _status_json(report)
-        body["shipments"] = {
-            "counts": shipment_counts,
-            "failed": [_failed_json(item) for item in failed],
-            "pending_errors": [_failed_json(item) for item in stuck],
-        }
+        body = status_json(report, shipment_counts, failed, stuck)
         click.echo(json.dumps(body, indent=2, sort_keys=True))
     else:
-        click.echo(_status_text(report, now))
+        click.echo(status_text(report, now))
         click.echo("")
-        click.echo(_shipments_text(shipment_counts, failed, stuck))
+        click.echo(shipments_text(shipment_counts, failed, stuck))
 
 
 @main.command()
@@ -135,120 +129,6 @@ def release(
     click.echo(report.summary())
     if report.errors:
         raise click.exceptions.Exit(1)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment else None
-
-
-def _status_json(report: StatusReport) -> dict[str, Any]:
-    return {
-        "database": report.database,
-        "schema_version": report.schema_version,
-        "counts": report.counts,
-        "held": [
-            {
-                "source": held.source,
-                "order_id": held.order_id,
-                "increment_id": held.increment_id,
-                "magento_status": held.magento_status,
-                "release_at": _iso(held.release_at),
-                "reason": held.reason,
-            }
-            for held in report.held
-        ],
-        "rejected_total": report.rejected_total,
-        "rejected": [
-            {
-                "id": rejected.id,
-                "source": rejected.source,
-                "stream": rejected.stream,
-                "order_id": rejected.order_id,
-                "reason": rejected.reason,
-                "received_at": _iso(rejected.received_at),
-                "superseded": rejected.superseded,
-                "record": json.loads(rejected.record_json),
-            }
-            for rejected in report.rejected
-        ],
-    }
-
-
-def _status_text(report: StatusReport, now: datetime) -> str:
-    lines = [f"Fulfillment store: {report.database} (schema v{report.schema_version})", ""]
-    lines.append("Orders by state:")
-    width = max(len(state) for state in report.counts)
-    lines += [f"  {state:<{width}}  {count}" for state, count in report.counts.items()]
-    lines.append("")
-    if report.held:
-        lines.append(f"Held orders ({report.counts.get('held', 0)}):")
-        for held in report.held:
-            due = "due now" if held.release_at <= now else "waiting"
-            label = held.increment_id or "-"
-            text = f"  {held.source} order {held.order_id} (#{label})  release at "
-            text += f"{_iso(held.release_at)}  [{due}]"
-            if held.reason:
-                text += f"  {held.reason}"
-            lines.append(text)
-    else:
-        lines.append("Held orders: none")
-    lines.append("")
-    if report.rejected:
-        lines.append(f"Rejected records ({report.rejected_total}):")
-        for rejected in report.rejected:
-            order = rejected.order_id if rejected.order_id is not None else "no id"
-            mark = "  [superseded: a newer good version loaded]" if rejected.superseded else ""
-            lines.append(
-                f"  #{rejected.id} {rejected.stream} order {order} at "
-                f"{_iso(rejected.received_at)}: {rejected.reason}{mark}"
-            )
-    else:
-        lines.append("Rejected records: none")
-    return "\n".join(lines)
-
-
-def _failed_json(item: FailedShipment) -> dict[str, Any]:
-    return {
-        "source": item.source,
-        "key": item.key,
-        "order_id": item.order_id,
-        "increment_id": item.increment_id,
-        "track_number": item.track_number,
-        "attempts": item.attempts,
-        "message": item.last_error,
-        "updated_at": _iso(item.updated_at),
-    }
-
-
-def _shipments_text(
-    counts: dict[str, int], failed: list[FailedShipment], stuck: list[FailedShipment]
-) -> str:
-    summary = ", ".join(f"{state} {count}" for state, count in counts.items())
-    lines = [f"Shipments: {summary}"]
-    if failed:
-        lines.append(f"Failed notifications ({counts.get('failed', len(failed))}):")
-        lines += _shipment_lines(failed)
-        lines.append(
-            "  Fix the cause, then `dropstream retry KEY` (or `dropstream notify --retry-failed`)."
-        )
-    else:
-        lines.append("Failed notifications: none")
-    if stuck:
-        lines.append(f"Pending shipments a notify run stopped on ({len(stuck)}):")
-        lines += _shipment_lines(stuck)
-    return "\n".join(lines)
-
-
-def _shipment_lines(items: list[FailedShipment]) -> list[str]:
-    lines = []
-    for item in items:
-        order = f"#{item.increment_id}" if item.increment_id else f"id {item.order_id}"
-        lines.append(
-            f"  {item.key}  order {order}  track {item.track_number or '-'}  "
-            f"at {_iso(item.updated_at)}"
-        )
-        lines += [f"      {text}" for text in (item.last_error or "no message").splitlines()]
-    return lines
 
 
 # Shipments ---------------------------------------------------------------------------------
@@ -324,7 +204,7 @@ def ship(
     now = ctx.obj["clock"]()
     store = _open(settings, now)
     try:
-        outcome = record_shipments(store, [request], source=_record_source(settings), now=now)[0]
+        outcome = store.shipments.record([request], source=_record_source(settings), now=now)[0]
     except ShipmentError as exc:
         raise click.ClickException(exc.reason) from None
     finally:
@@ -355,9 +235,7 @@ def import_shipments(
     now = ctx.obj["clock"]()
     store = _open(settings, now)
     try:
-        outcomes = record_shipments(
-            store, parsed.requests, source=_record_source(settings), now=now
-        )
+        outcomes = store.shipments.record(parsed.requests, source=_record_source(settings), now=now)
     except ShipmentError as exc:
         raise click.ClickException(f"{file}: nothing imported\n{parsed.explain(exc)}") from None
     finally:
@@ -440,7 +318,7 @@ def retry(
     now = ctx.obj["clock"]()
     store = _open(settings, now)
     try:
-        changed = shipment_store.retry_failed(store, keys, source=_record_source(settings), now=now)
+        changed = store.shipments.retry_failed(keys, source=_record_source(settings), now=now)
     except LookupError as exc:
         raise click.ClickException(str(exc.args[0])) from None
     finally:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from target_dropstream.shipments import ShipmentError, ShipmentRequest, Track
+from target_dropstream.shipment_models import ShipmentError, ShipmentRequest, Track
 
 COLUMNS = ("order", "sku", "qty", "carrier_code", "title", "track_number", "shipment_key")
 REQUIRED = ("order", "sku", "qty", "carrier_code", "track_number")

@@ -2,7 +2,8 @@
 
 ``Order.from_magento`` is the only place that reads Magento's order JSON. A record that
 cannot be trusted (no id, unparsable dates, a non-numeric quantity, an item without SKU)
-raises :class:`RecordRejected` with a reason a person can act on.
+raises :class:`RecordRejected` with a reason a person can act on. The orders as the store
+hands them back (held, open, rejected) are here too; shipments are in ``shipment_models``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 
@@ -20,6 +22,14 @@ class RecordRejected(ValueError):  # noqa: N818 - the name the rest of the code 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class LineType(StrEnum):
+    """Why a line is in the order: a plain item, or part of a bundle."""
+
+    ITEM = "item"
+    BUNDLE_PARENT = "bundle_parent"
+    BUNDLE_COMPONENT = "bundle_component"
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,38 @@ class Order:
             shipping_method=_text(method),
             items=items,
         )
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that could not be loaded, kept with its reason."""
+
+    stream: str
+    record: Any
+    reason: str
+    order_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HeldOrder:
+    """A held order as the release logic and ``dropstream status`` see it."""
+
+    source: str
+    order_id: int
+    increment_id: str | None
+    magento_status: str | None
+    release_at: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class OpenOrder:
+    """An order the re-check reads back from Magento."""
+
+    source: str
+    order_id: int
+    increment_id: str | None
+    state: str
 
 
 def parse_utc(value: Any, field: str) -> datetime:

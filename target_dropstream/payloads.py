@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from target_dropstream.rules import qty_to_ship
-from target_dropstream.shipment_store import OutgoingShipment
+from target_dropstream.shipment_models import OutgoingShipment
 
 
 class PayloadError(ValueError):

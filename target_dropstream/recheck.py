@@ -24,9 +24,9 @@ from decimal import Decimal
 from typing import Any
 
 from target_dropstream import rules
-from target_dropstream.models import Order
-from target_dropstream.rows import LoadPolicy, order_rows
-from target_dropstream.rules import LineType, OrderState
+from target_dropstream.models import LineType, Order
+from target_dropstream.rules import OrderState
+from target_dropstream.store.rows import LoadPolicy, order_rows
 
 #: States the re-check may change. Shipped, canceled and skipped orders are final for it.
 RECHECKED_STATES = frozenset(

@@ -19,7 +19,7 @@ error is reported, and the next run tries again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,11 +27,10 @@ import requests
 
 from magerest import sales
 from magerest.client import MagentoAPIError, MagentoClient
-from target_dropstream.models import Order, RecordRejected
-from target_dropstream.rows import LoadPolicy
+from target_dropstream.models import OpenOrder, Order, RecordRejected
 from target_dropstream.rules import OrderState
-from target_dropstream.settings import DEFAULT_RECHECK_PAGE_SIZE, TargetSettings
-from target_dropstream.store import FulfillmentStore, OpenOrder, RecheckResult
+from target_dropstream.settings import DEFAULT_RECHECK_PAGE_SIZE, ClientFactory, TargetSettings
+from target_dropstream.store import FulfillmentStore, LoadPolicy, RecheckResult
 
 RECHECK_BATCH = DEFAULT_RECHECK_PAGE_SIZE
 #: Every field ``Order.from_magento`` and the rules read, nothing else (Magento applies
@@ -106,19 +105,19 @@ def release_due_orders(
     settings: TargetSettings,
     *,
     now: datetime,
-    client_factory: Callable[[TargetSettings], MagentoClient] | None = None,
+    client_factory: ClientFactory = MagentoClient.from_settings,
 ) -> ReleaseReport:
     """Release every due held order; read this store's open orders back when configured."""
     report = ReleaseReport()
     statuses = settings.import_statuses
     if not settings.magento_configured:
-        report.released = store.release_due(now, import_statuses=statuses)
+        report.released = store.orders.release_due(now, import_statuses=statuses)
         return report
     # Orders of other stores in the same database cannot be re-checked with these credentials.
-    report.released = store.release_due(
+    report.released = store.orders.release_due(
         now, import_statuses=statuses, except_source=settings.source
     )
-    due = store.orders_to_recheck(
+    due = store.orders.orders_to_recheck(
         now,
         import_statuses=statuses,
         source=settings.source,
@@ -126,7 +125,7 @@ def release_due_orders(
     )
     if not due:
         return report
-    client = (client_factory or magento_client)(settings)
+    client = client_factory(settings, settings.store_view_code)
     try:
         _recheck(client, store, due, report, settings=settings, now=now)
     finally:
@@ -155,7 +154,9 @@ def _recheck(
             report.errors.append(f"{exc.__class__.__name__} calling Magento")
             continue
         views = _views(chunk, found, report)
-        for result in store.apply_magento_view(settings.source, views, policy=policy, now=now):
+        for result in store.orders.apply_magento_view(
+            settings.source, views, policy=policy, now=now
+        ):
             report.count(result)
         report.rechecked += len(views)
         report.not_found += sum(1 for view in views.values() if view is None)
@@ -177,14 +178,6 @@ def _views(
             label = order.increment_id or order.order_id
             report.errors.append(f"order {label}: Magento's answer cannot be used: {exc.reason}")
     return views
-
-
-def magento_client(settings: TargetSettings) -> MagentoClient:
-    """A ``magerest.client.MagentoClient`` built from the target settings."""
-    if not (settings.store_url and settings.access_token):
-        msg = "store_url and access_token are both needed to call Magento"
-        raise ValueError(msg)
-    return MagentoClient.from_settings(settings, settings.store_view_code)
 
 
 def _fetch(client: MagentoClient, chunk: Sequence[OpenOrder], page_size: int) -> dict[int, dict]:

@@ -1,6 +1,9 @@
 """The fulfillment rules as pure functions: no clock reads, no I/O, no database.
 
-Callers pass ``now`` in. Everything here is table-tested in ``tests/target/test_rules.py``.
+Orders: which lines ship, when an order is held, ready, canceled or skipped. Shipments: what
+a warehouse shipment may hold, and the state it leaves the order in. Callers pass ``now``
+and the stored rows in. Table-tested in ``tests/target/test_rules.py`` and
+``tests/target/test_shipment_rules.py``.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from target_dropstream.models import OrderItem
+from target_dropstream.models import LineType, OrderItem
+from target_dropstream.shipment_models import ShipmentError, ShipmentRequest, qty_text
 
 NOT_SHIPPED_TYPES = frozenset({"virtual", "downloadable"})
 CANCELED_MAGENTO = frozenset({"canceled", "closed"})
@@ -41,14 +46,6 @@ class OrderState(StrEnum):
 
 
 SHIPPED_STATES = frozenset({OrderState.SHIPPED, OrderState.PARTIALLY_SHIPPED})
-
-
-class LineType(StrEnum):
-    """Why a line is in the order: a plain item, or part of a bundle."""
-
-    ITEM = "item"
-    BUNDLE_PARENT = "bundle_parent"
-    BUNDLE_COMPONENT = "bundle_component"
 
 
 @dataclass(frozen=True)
@@ -301,3 +298,97 @@ def recheck_decision(
     if hold is not None:
         return Decision(OrderState.HELD, hold)
     return Decision(OrderState.READY)
+
+
+# Shipments --------------------------------------------------------------------------------
+
+
+def plan_shipment(
+    request: ShipmentRequest,
+    lines: Sequence[Mapping[str, Any]],
+    shipped: Mapping[int, Decimal],
+    label: str,
+) -> dict[int, Decimal]:
+    """Line quantities (by item id) for the request, never more than may still be recorded.
+
+    ``lines`` are the order's stored lines; ``shipped`` what the warehouse's shipments
+    already hold per line. A line's ``qty`` is what Magento left to ship when the order was
+    last read (:func:`qty_to_ship`); every shipment the warehouse recorded since comes on
+    top of Magento's shipped count and never overlaps its refunds, so what is left is
+    ``qty`` minus those shipments. Bundle parents are never shipped by themselves, and
+    virtual options are not lines at all.
+
+    Raises:
+        ShipmentError: nothing left, an unknown SKU or a bundle's own, or over-shipping.
+    """
+    shippable = [line for line in lines if line["line_type"] != LineType.BUNDLE_PARENT.value]
+    left = {
+        line["item_id"]: line["qty"] - shipped.get(line["item_id"], Decimal(0))
+        for line in shippable
+    }
+    if request.lines is None:
+        planned = {item_id: qty for item_id, qty in left.items() if qty > 0}
+        if not planned:
+            raise ShipmentError(
+                f"order {label}: nothing left to ship (every line is shipped or recorded "
+                "in a shipment already)"
+            )
+        return planned
+    planned: dict[int, Decimal] = {}
+    for sku, qty in request.lines:
+        if qty <= 0:
+            raise ShipmentError(f"order {label}: quantity for SKU {sku} must be above 0", sku=sku)
+        matching = [line for line in lines if line["sku"] == sku] or [
+            line for line in lines if line["sku"].lower() == sku.lower()
+        ]
+        if not matching:
+            skus = ", ".join(sorted({line["sku"] for line in shippable}))
+            raise ShipmentError(
+                f"order {label}: unknown SKU {sku} (lines to ship: {skus or 'none'})", sku=sku
+            )
+        if all(line["line_type"] == LineType.BUNDLE_PARENT.value for line in matching):
+            bundles = {m["item_id"] for m in matching}
+            components = ", ".join(
+                line["sku"] for line in lines if line["parent_item_id"] in bundles
+            )
+            raise ShipmentError(
+                f"order {label}: {sku} is a bundle; ship its components instead ({components})",
+                sku=sku,
+            )
+        need = qty
+        for line in matching:
+            if line["line_type"] == LineType.BUNDLE_PARENT.value:
+                continue
+            free = left[line["item_id"]] - planned.get(line["item_id"], Decimal(0))
+            take = min(free, need)
+            if take > 0:
+                planned[line["item_id"]] = planned.get(line["item_id"], Decimal(0)) + take
+                need -= take
+            if need <= 0:
+                break
+        if need > 0:
+            raise ShipmentError(
+                f"order {label}: over-shipping SKU {sku}: {qty_text(qty)} requested but only "
+                f"{qty_text(qty - need)} left to ship (pending shipments included)",
+                sku=sku,
+            )
+    return planned
+
+
+def state_after_shipment(
+    lines: Sequence[Mapping[str, Any]],
+    shipped: Mapping[int, Decimal],
+    planned: Mapping[int, Decimal],
+) -> OrderState:
+    """Shipped when the earlier shipments and this one leave nothing on any line."""
+    left = sum(
+        (line["qty"] - shipped.get(line["item_id"], 0) - planned.get(line["item_id"], 0))
+        for line in lines
+        if line["line_type"] != LineType.BUNDLE_PARENT.value
+    )
+    return OrderState.SHIPPED if left <= 0 else OrderState.PARTIALLY_SHIPPED
+
+
+def state_when_shipped_in_magento(state: str) -> OrderState | None:
+    """Magento shows every item shipped: the order is shipped, unless it is canceled (None)."""
+    return None if state == OrderState.CANCELED.value else OrderState.SHIPPED

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from magerest.connection import (
     ALLOW_INSECURE_HTTP,
     CA_BUNDLE,
+    OAUTH_SETTINGS,
     check_transport,
     normalize_store_url,
     parse_ca_bundle,
@@ -36,8 +37,14 @@ MAX_RECHECK_PAGE_SIZE = 300  # Magento's default Maximum Page Size when input li
 #: (reference §9.8): it is never posted again before a look-up this long after it finds nothing.
 DEFAULT_SHIP_LOOKUP_DELAY_SECONDS = 120
 ENV_PREFIX = "TARGET_DROPSTREAM_"
-OAUTH_SETTINGS = ("consumer_key", "consumer_secret", "access_token_secret")
 _SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+if TYPE_CHECKING:
+    from magerest.client import MagentoClient
+
+#: Builds the client for one store view (None: Magento's default scope); the default
+#: everywhere is ``MagentoClient.from_settings``, tests pass their own.
+ClientFactory = Callable[["TargetSettings", "str | None"], "MagentoClient"]
 
 
 class SettingsError(ValueError):
@@ -56,6 +63,7 @@ class TargetSettings:
     delay_minutes: int = 0
     include_bundle_parent: bool = False
     use_compact_shipment: bool = True
+    notify_on_run: bool = False
     import_statuses: tuple[str, ...] = ("processing",)
     store_url: str | None = None
     access_token: str | None = None
@@ -130,6 +138,7 @@ class TargetSettings:
             errors=errors,
         )
         compact = _flag(config, "use_compact_shipment", default=True, errors=errors)
+        notify_on_run = _flag(config, "notify_on_run", default=False, errors=errors)
         try:
             statuses = tuple(parse_statuses(config.get("order_import_status")))
         except ValueError as exc:
@@ -176,6 +185,7 @@ class TargetSettings:
             delay_minutes=delay,
             include_bundle_parent=include_parent,
             use_compact_shipment=compact,
+            notify_on_run=notify_on_run,
             import_statuses=statuses,
             store_url=store_url,
             access_token=strings["access_token"],

@@ -14,12 +14,16 @@ own parsing is turned off, so a bad date is rejected with its raw text).
 
 Each record is mapped to an ``Order`` as it arrives and only that is kept until the batch
 commits, so a batch of large orders does not hold every record in memory.
+
+The sinks see the run only through :class:`LoadContext` (store, load policy, clock,
+counters), never the target object, so the target and its sinks do not call each other.
 """
 
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import jsonschema
@@ -28,14 +32,40 @@ from singer_sdk.sinks import BatchSink, RecordSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
-from target_dropstream.models import Order, RecordRejected
+from target_dropstream.models import Order, RecordRejected, Rejection
 from target_dropstream.record_check import compile_check
-from target_dropstream.store import Rejection
 
 if t.TYPE_CHECKING:
-    from target_dropstream.target import TargetDropstream
+    from singer_sdk.target_base import Target
+
+    from target_dropstream.clock import Clock
+    from target_dropstream.store import FulfillmentStore, LoadPolicy
 
 _REASON_LIMIT = 500
+
+
+@dataclass
+class RunCounters:
+    """What the sinks count during a run, for the target's end-of-run summary."""
+
+    rejected: int = 0
+    ignored_streams: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """Everything a sink may use of the run; the target offers it as ``load_context``."""
+
+    open_store: Callable[[], FulfillmentStore]  # the run's store, opened on first use
+    policy: LoadPolicy
+    clock: Clock
+    counters: RunCounters
+
+
+def load_context_of(target: Target) -> LoadContext:
+    """The run's :class:`LoadContext`: singer-sdk builds sinks with the target, this is
+    the one thing a sink reads from it."""
+    return t.cast("LoadContext", target.load_context)  # type: ignore[attr-defined]
 
 
 class RecordInspector(BaseJSONSchemaValidator):
@@ -94,12 +124,12 @@ class OrdersSink(BatchSink):
 
     def __init__(
         self,
-        target: TargetDropstream,
+        target: Target,
         stream_name: str,
         schema: dict,
         key_properties: t.Sequence[str] | None,
     ) -> None:
-        self._dropstream = target
+        self._load = load_context_of(target)
         self.declared_key_properties = list(key_properties or [])
         # Keys are checked by Order.from_magento, which rejects instead of failing the run.
         super().__init__(target, stream_name, schema, key_properties=None)
@@ -116,11 +146,12 @@ class OrdersSink(BatchSink):
     def _parse_timestamps_in_record(
         self, record: dict, schema: dict, treatment: DatetimeErrorTreatmentEnum
     ) -> None:
-        """Leave date-time strings alone: the sink loads the record as received.
+        """Leave date-time strings alone: the SDK's parsed copy is never loaded.
 
-        singer-sdk would parse every date-time in the SDK's copy, which is never loaded,
-        and write datetimes into the nested objects that copy shares with the received
-        one. ``Order.from_magento`` parses the dates it needs and rejects bad ones.
+        Private SDK hook, kept for speed (no public switch turns the parsing off): it saves
+        parsing every top-level date-time of every record for nothing.
+        ``Order.from_magento`` parses the dates it needs and rejects bad ones with their
+        raw text. tests/target/test_sdk_hooks.py fails if the SDK stops calling it.
         """
 
     def process_record(self, record: dict, context: dict) -> None:
@@ -145,10 +176,10 @@ class OrdersSink(BatchSink):
         """Commit the batch's orders and rejections in one transaction (raises on failure)."""
         orders: list[Order] = context.get("orders", [])
         rejections: list[Rejection] = context.get("rejections", [])
-        result = self._dropstream.store.save_batch(
-            orders, rejections, policy=self._dropstream.load_policy, now=self._dropstream.now()
+        result = self._load.open_store().orders.save_batch(
+            orders, rejections, policy=self._load.policy, now=self._load.clock()
         )
-        self._dropstream.rejected_count += result.rejected
+        self._load.counters.rejected += result.rejected
         self.logger.info(
             "Committed %d '%s' records: %d new, %d updated, %d older than stored, %d rejected, "
             "%d not imported (new orders whose status is not in order_import_status)",
@@ -182,13 +213,19 @@ class IgnoredStreamSink(RecordSink):
 
     def __init__(
         self,
-        target: TargetDropstream,
+        target: Target,
         stream_name: str,
         schema: dict,
         key_properties: t.Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties=None)
-        target.note_ignored_stream(stream_name)
+        seen = load_context_of(target).counters.ignored_streams
+        if stream_name not in seen:
+            seen.add(stream_name)
+            self.logger.info(
+                "Ignoring stream '%s': target-dropstream loads only the 'orders' stream",
+                stream_name,
+            )
 
     @property
     def datetime_error_treatment(self) -> DatetimeErrorTreatmentEnum:

@@ -4,6 +4,8 @@
 - ``target_dropstream`` never imports the tap; the tap never imports the target; neither
   imports the sandbox (only tests, the demo and the bench start it).
 - ``magento2_sandbox`` is a stand-alone fake store: it imports nothing of ours.
+- ``target_dropstream.store`` imports only the target's models, rules, re-check and settings
+  (and SQLAlchemy): no HTTP client, no singer_sdk.
 - No package has an import cycle (``if TYPE_CHECKING:`` imports do not run, so they do not count).
 """
 
@@ -43,6 +45,34 @@ def test_the_magento_package_imports_no_plugin_and_no_singer_sdk() -> None:
 def test_the_target_never_imports_the_tap() -> None:
     forbidden = ("tap_magento2", "magento2_sandbox", "tests", "scripts", "bench")
     assert foreign_imports("target_dropstream", forbidden) == []
+
+
+#: The target modules the fulfillment store may import (besides its own): it keeps what the
+#: models and rules decide, and never calls Magento, Singer or the target's other modules.
+STORE = "target_dropstream.store"
+STORE_MAY_IMPORT = frozenset(
+    {"models", "shipment_models", "rules", "shipment_checks", "recheck", "settings", "clock"}
+)
+
+
+def test_the_fulfillment_store_imports_only_models_and_rules() -> None:
+    modules = modules_of("target_dropstream")
+    store = {name: path for name, path in modules.items() if name.startswith(STORE)}
+    assert f"{STORE}.orders" in store
+    found = [
+        f"{name} -> {target}"
+        for name, path in store.items()
+        for target in sorted(imports_of(name, path, set(modules)))
+        if not _store_may_import(target)
+    ]
+    assert found == []
+
+
+def _store_may_import(module: str) -> bool:
+    root, _, rest = module.partition(".")
+    if root == "target_dropstream":
+        return rest.split(".")[0] in {"store", *STORE_MAY_IMPORT}
+    return root not in {"magerest", "singer_sdk", "requests", *OURS}
 
 
 def test_the_tap_never_imports_the_target() -> None:

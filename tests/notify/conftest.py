@@ -19,9 +19,8 @@ from magerest.connection import normalize_store_url
 from target_dropstream.cli import main
 from target_dropstream.models import Order
 from target_dropstream.notify import NotifyReport, notify_pending
-from target_dropstream.rows import LoadPolicy
 from target_dropstream.settings import TargetSettings
-from target_dropstream.store import FulfillmentStore
+from target_dropstream.store import FulfillmentStore, LoadPolicy
 from tests.conftest import SANDBOX_NOW, oauth_keys
 from tests.target.conftest import database_url, pg_database_url  # noqa: F401 (fixtures)
 
@@ -64,7 +63,7 @@ class Shop:
         """Load order JSON as target-dropstream would (also orders Magento does not have)."""
         store = self.open()
         try:
-            store.save_batch(
+            store.orders.save_batch(
                 [Order.from_magento(order) for order in orders],
                 [],
                 policy=LoadPolicy(source=self.source, include_bundle_parent=include_bundle_parent),

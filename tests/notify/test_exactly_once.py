@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from magento2_sandbox import MagentoSandbox
-from target_dropstream import shipment_store
+from target_dropstream.store import ShipmentRepository
 
 from .conftest import NOW, Shop, find_order, item, top
 
@@ -248,12 +248,12 @@ def test_an_attempt_is_claimed_by_one_run_only(shop: Shop, monkeypatch: pytest.M
     order = simple_order(shop)
     store = shop.open()
     try:
-        [stale] = shipment_store.to_notify(store, shop.source, include_failed=False)
+        [stale] = store.shipments.to_notify(shop.source, include_failed=False)
     finally:
         store.close()
     first = shop.notify()
     assert len(first.notified) == 1
-    monkeypatch.setattr(shipment_store, "to_notify", lambda *_args, **_kwargs: [stale])
+    monkeypatch.setattr(ShipmentRepository, "to_notify", lambda *_args, **_kwargs: [stale])
     second = shop.notify()  # resumes with what it read before the first run posted
     assert second.notified == []
     assert any("being sent by another run, skipped" in note for note in second.notes)
@@ -277,7 +277,7 @@ def test_a_killed_runs_request_finished_after_the_look_up_is_found_not_refused(
     [row] = shop.shipments()
     store = shop.open()
     try:  # the killed run had counted its attempt before posting, a while ago
-        assert shipment_store.mark_attempt(store, row["id"], 0, NOW - timedelta(minutes=10))
+        assert store.shipments.mark_attempt(row["id"], 0, NOW - timedelta(minutes=10))
     finally:
         store.close()
     killed_runs_body = {"items": [], "tracks": [{"track_number": "1ZLOST", "carrier_code": "ups"}]}

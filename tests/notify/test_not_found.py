@@ -12,7 +12,6 @@ import pytest
 
 from magento2_sandbox.catalog import STORE_VIEWS
 from magento2_sandbox.errors import ENTITY_NOT_FOUND
-from target_dropstream import shipment_store
 
 from .conftest import NOW, Shop, find_order, refuse
 
@@ -159,7 +158,7 @@ def test_a_posted_shipment_under_a_wrong_code_is_looked_up_first_next_time(shop:
     store = shop.open()
     try:
         [row] = shop.shipments()
-        assert shipment_store.mark_attempt(store, row["id"], 0, NOW)
+        assert store.shipments.mark_attempt(row["id"], 0, NOW)
     finally:
         store.close()
     again = shop.cli("notify", TARGET_DROPSTREAM_STORE_VIEW_CODE="nl")

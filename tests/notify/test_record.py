@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from target_dropstream.shipments import ShipmentError, ShipmentRequest, Track, record_shipments
+from target_dropstream.shipment_models import ShipmentError, ShipmentRequest, Track
 
 from .conftest import NOW, Shop, find_order, top
 
@@ -217,24 +217,24 @@ def test_re_recording_a_failed_shipment_queues_it_again(database_url: str, shop:
         request = ShipmentRequest(
             order["increment_id"], (Track("ups", "UPS", "1ZX"),), ((cfg["sku"], Decimal(1)),), "K1"
         )
-        [outcome] = record_shipments(store, [request], source=shop.source, now=NOW)
+        [outcome] = store.shipments.record([request], source=shop.source, now=NOW)
         assert outcome.action == "recorded"
         with store.write() as conn:
             conn.exec_driver_sql(
                 "UPDATE shipments SET state = 'failed', last_error = 'refused', attempts = 1"
             )
-        [same] = record_shipments(store, [request], source=shop.source, now=NOW)
+        [same] = store.shipments.record([request], source=shop.source, now=NOW)
         assert same.action == "unchanged"
         fixed = ShipmentRequest(
             order["increment_id"], (Track("ups", "UPS", "1ZY"),), ((cfg["sku"], Decimal(1)),), "K1"
         )
-        [again] = record_shipments(store, [fixed], source=shop.source, now=NOW)
+        [again] = store.shipments.record([fixed], source=shop.source, now=NOW)
         assert again.action == "replaced"
         other = find_order(shop.sb, {"simple"}, exclude={"configurable", "together"})
         shop.load(other["entity_id"])
         reused = ShipmentRequest(other["increment_id"], (Track("ups", "UPS", "1ZZ"),), None, "K1")
         with pytest.raises(ShipmentError, match="already used for order id"):
-            record_shipments(store, [reused], source=shop.source, now=NOW)
+            store.shipments.record([reused], source=shop.source, now=NOW)
     finally:
         store.close()
     [row] = shop.shipments()

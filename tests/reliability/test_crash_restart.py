@@ -41,7 +41,7 @@ SHIP_PATH = re.compile(r"/V1/order/(\d+)/ship$")
 TAP_CMD = [
     sys.executable,
     "-c",
-    "from tap_magento2.streams import OrdersStream\n"
+    "from tap_magento2.order_streams import OrdersStream\n"
     "OrdersStream.STATE_MSG_FREQUENCY = 100\n"
     "from tap_magento2.tap import TapMagento2\n"
     "TapMagento2.cli()\n",

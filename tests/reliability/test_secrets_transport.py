@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from magento2_sandbox import MagentoSandbox
-from magento2_sandbox.server import SandboxApp, SandboxHTTPServer, serve_in_background
+from magento2_sandbox.app import SandboxApp
+from magento2_sandbox.server import SandboxHTTPServer, serve_in_background
 from magerest.client import MagentoAPIError, MagentoClient
 from target_dropstream.settings import TargetSettings
 from tests.conftest import sandbox_config
@@ -282,8 +283,15 @@ def test_sandbox_and_https_server_listen_on_loopback_only(
 def test_dropstream_notify_and_release_trust_the_store_through_ca_bundle(
     https_store: HttpsStore,
 ) -> None:
-    from target_dropstream import notify, release
+    from inspect import signature
 
+    from target_dropstream.notify import notify_pending
+    from target_dropstream.release import release_due_orders
+
+    # Both build their clients with the one factory, which carries ca_bundle.
+    for runner in (notify_pending, release_due_orders):
+        factory = signature(runner).parameters["client_factory"].default
+        assert factory == MagentoClient.from_settings
     settings = TargetSettings.from_config(
         {
             "store_url": https_store.url,
@@ -291,6 +299,6 @@ def test_dropstream_notify_and_release_trust_the_store_through_ca_bundle(
             "ca_bundle": str(https_store.cert),
         }
     )
-    for client in (notify.magento_client(settings, None), release.magento_client(settings)):
-        views = client.get("/V1/store/storeViews")  # type: ignore[union-attr]
+    with MagentoClient.from_settings(settings, None) as client:
+        views = client.get("/V1/store/storeViews")
         assert {view["code"] for view in views} >= {"admin", "default"}

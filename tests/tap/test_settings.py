@@ -124,6 +124,7 @@ def test_valid_settings_have_no_errors() -> None:
         ({"store_view_code": " "}, "store_view_code"),
         ({"consumer_key": "ck"}, "consumer_secret, access_token_secret"),
         ({"consumer_key": "ck", "consumer_secret": "cs"}, "access_token_secret"),
+        ({"strict_mode": "sometimes"}, "strict_mode"),
     ],
 )
 def test_each_invalid_setting_is_named(overrides: dict[str, object], setting: str) -> None:

@@ -116,8 +116,8 @@ def test_magento_unavailable_keeps_orders_held(sandbox: MagentoSandbox, sqlite_u
     sandbox.faults.add(path="/V1/orders", method="GET", times=3, status=503)
     settings = TargetSettings.from_config(config)
 
-    def fast_client(s: TargetSettings) -> MagentoClient:
-        client = MagentoClient.from_settings(s)
+    def fast_client(s: TargetSettings, view: str | None) -> MagentoClient:
+        client = MagentoClient.from_settings(s, view)
         client.retry_policy = RetryPolicy(max_tries=2, base_seconds=0.01)
         return client
 

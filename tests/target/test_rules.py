@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from target_dropstream.models import Order
+from target_dropstream.models import LineType, Order
 from target_dropstream.rules import (
-    LineType,
     OrderState,
     decide_state,
     hold_reason,

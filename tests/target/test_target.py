@@ -200,6 +200,7 @@ BAD_SETTINGS: list[tuple[dict[str, Any], str]] = [
     ({"order_import_status": []}, "order_import_status"),
     ({"store_url": "shop.example.com"}, "store_url"),
     ({"include_bundle_parent": "maybe"}, "include_bundle_parent"),
+    ({"notify_on_run": "sometimes"}, "notify_on_run"),
     ({"consumer_key": "k"}, "consumer_secret"),
 ]
 

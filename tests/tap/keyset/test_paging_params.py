@@ -15,7 +15,7 @@ from tap_magento2.keyset.pagination import (
     PagingError,
     check_page_order,
 )
-from tap_magento2.streams import orders_search_params
+from tap_magento2.order_streams import orders_search_params
 from tap_magento2.tap import TapMagento2
 from tests.tap.support import make_response
 

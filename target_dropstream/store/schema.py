@@ -3,7 +3,8 @@
 Every column and table carries the schema version that added it (``info["since"]``), so
 ``build_tables(version)`` gives the exact layout of any released version. A step for
 version N adds what arrived in N and fixes data; ``upgrade`` applies the missing steps in
-order inside one locked transaction, keeping every row.
+order inside one locked transaction, keeping every row. ``ORDERS``, ``LINES`` and the
+other handles are the latest tables, as the store reads and writes them.
 """
 
 from __future__ import annotations
@@ -294,6 +295,12 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 TABLES = build_tables(LATEST_VERSION)
+ORDERS = TABLES.tables["fulfillment_orders"]
+LINES = TABLES.tables["fulfillment_lines"]
+REJECTED = TABLES.tables["rejected_records"]
+SHIPMENTS = TABLES.tables["shipments"]
+SHIPMENT_LINES = TABLES.tables["shipment_lines"]
+SHIPMENT_TRACKS = TABLES.tables["shipment_tracks"]
 
 
 class SchemaTooNewError(RuntimeError):

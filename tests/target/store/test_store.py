@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from target_dropstream.models import Order
-from target_dropstream.schema import LATEST_VERSION, upgrade
-from target_dropstream.store import FulfillmentStore, LoadPolicy, Rejection, StoreError
+from target_dropstream.models import Order, Rejection
+from target_dropstream.store import LATEST_VERSION, FulfillmentStore, LoadPolicy, StoreError
+from target_dropstream.store.schema import upgrade
 from tests.target.conftest import (
     NOW,
     PG_SERVER_URL,
@@ -26,7 +26,9 @@ POLICY = LoadPolicy(source="https://shop.example.com")
 
 
 def save(store: FulfillmentStore, *records: dict, policy: LoadPolicy = POLICY, now=NOW):
-    return store.save_batch([Order.from_magento(r) for r in records], [], policy=policy, now=now)
+    return store.orders.save_batch(
+        [Order.from_magento(r) for r in records], [], policy=policy, now=now
+    )
 
 
 def rows(store: FulfillmentStore, sql: str, **params) -> list[dict]:
@@ -129,38 +131,40 @@ def test_held_orders_are_released_when_due(store: FulfillmentStore) -> None:
     )
     held = order_row(store, 1)
     assert held["state"] == "held"
-    assert [(h.order_id, h.release_at) for h in store.status().held] == [
+    assert [(h.order_id, h.release_at) for h in store.orders.status().held] == [
         (1, NOW + timedelta(minutes=30)),
         (2, NOW + timedelta(minutes=30)),
     ]
 
-    assert store.release_due(NOW, import_statuses=["processing"]) == 0
+    assert store.orders.release_due(NOW, import_statuses=["processing"]) == 0
     later = NOW + timedelta(minutes=30)
-    assert [o.order_id for o in store.due_held_orders(later, import_statuses=["processing"])] == [1]
-    assert store.release_due(later, import_statuses=["processing"]) == 1
+    assert [
+        o.order_id for o in store.orders.due_held_orders(later, import_statuses=["processing"])
+    ] == [1]
+    assert store.orders.release_due(later, import_statuses=["processing"]) == 1
     assert order_row(store, 1)["state"] == "ready"
     assert order_row(store, 1)["released_at"] is not None
-    assert [h.order_id for h in store.status().held] == [2]
+    assert [h.order_id for h in store.orders.status().held] == [2]
     # an order Magento holds is not released by time alone
     assert order_row(store, 2)["state"] == "held"
     assert "holded" in order_row(store, 2)["state_reason"]
-    assert store.release_due(later, import_statuses=["processing"]) == 0
+    assert store.orders.release_due(later, import_statuses=["processing"]) == 0
 
 
 def test_rejected_records_are_kept_once(store: FulfillmentStore) -> None:
     bad = Rejection(stream="orders", record={"increment_id": "x"}, reason="entity_id is missing")
     for _ in range(2):
-        store.save_batch([], [bad], policy=POLICY, now=NOW)
+        store.orders.save_batch([], [bad], policy=POLICY, now=NOW)
     found = rows(store, "SELECT * FROM rejected_records")
     assert len(found) == 1
     assert found[0]["record_json"] == '{"increment_id": "x"}'
     assert found[0]["reason"] == "entity_id is missing"
-    assert store.status().rejected_total == 1
+    assert store.orders.status().rejected_total == 1
 
 
 def test_status_counts_every_state(store: FulfillmentStore) -> None:
     save(store, order(1), *imported_first(order(2, status="canceled")))
-    report = store.status()
+    report = store.orders.status()
     assert report.counts == {
         "held": 0,
         "ready": 1,
@@ -217,14 +221,14 @@ def test_upgrade_from_version_1_keeps_rows(database_url: str) -> None:
 
     store = FulfillmentStore.open(database_url, now=NOW)
     try:
-        assert store.status().schema_version == LATEST_VERSION
+        assert store.orders.status().schema_version == LATEST_VERSION
         assert order_row(store, 7)["ship_to_name"] == "Ann"
         lines = {
             r["item_id"]: r["ship_item_id"]
             for r in rows(store, "SELECT item_id, ship_item_id FROM fulfillment_lines")
         }
         assert lines == {70: 70, 71: 71, 72: None}  # components stay unresolved
-        assert store.status().rejected_total == 1
+        assert store.orders.status().rejected_total == 1
         # the upgraded store works like a fresh one
         save(store, order(8), policy=LoadPolicy(source="default"))
         assert order_row(store, 8)["state"] == "ready"
@@ -273,7 +277,7 @@ def test_sqlite_uses_wal_and_a_reader_is_not_blocked_by_a_writer(tmp_path: Path)
             assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert reader.execute("SELECT state FROM fulfillment_orders").fetchall() == [("ready",)]
             reader.close()
-        assert store.status().counts["held"] == 1
+        assert store.orders.status().counts["held"] == 1
     finally:
         store.close()
 

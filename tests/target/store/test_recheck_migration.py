@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect, text
 
-from target_dropstream.schema import upgrade
 from target_dropstream.store import FulfillmentStore
+from target_dropstream.store.schema import upgrade
 from tests.target.conftest import NOW
 
 
@@ -29,7 +29,7 @@ def test_upgrade_from_version_2_adds_rechecked_at_and_keeps_rows(database_url: s
 
     store = FulfillmentStore.open(database_url, now=NOW)
     try:
-        due = store.orders_to_recheck(
+        due = store.orders.orders_to_recheck(
             NOW, import_statuses=["processing"], source="default", interval_minutes=60
         )
         assert [(o.order_id, o.state) for o in due] == [(7, "ready")]  # never read back yet

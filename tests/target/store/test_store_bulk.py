@@ -11,16 +11,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from target_dropstream.models import Order
-from target_dropstream.store import (
-    LINES,
-    ORDERS,
-    REJECTED,
-    BatchResult,
-    FulfillmentStore,
-    LoadPolicy,
-    Rejection,
-)
+from target_dropstream.models import Order, Rejection
+from target_dropstream.store import BatchResult, FulfillmentStore, LoadPolicy
+from target_dropstream.store.schema import LINES, ORDERS, REJECTED
 from tests.target.conftest import NOW, _reset_pg, item, order
 
 STATUSES = ["processing", "pending", "holded", "canceled", "complete"]
@@ -69,9 +62,11 @@ def _load(url: str) -> tuple[list[BatchResult], dict[str, list[tuple]]]:
     rejection = Rejection("orders", {"entity_id": 7, "qty": Decimal("1.5")}, "bad", order_id=7)
     try:
         results = [
-            store.save_batch(_orders(first), [], policy=POLICY, now=NOW),
-            store.save_batch(_orders(first), [], policy=POLICY, now=NOW + timedelta(minutes=1)),
-            store.save_batch(
+            store.orders.save_batch(_orders(first), [], policy=POLICY, now=NOW),
+            store.orders.save_batch(
+                _orders(first), [], policy=POLICY, now=NOW + timedelta(minutes=1)
+            ),
+            store.orders.save_batch(
                 _orders(newer + older + newer[:5]),
                 [rejection],
                 policy=POLICY,
@@ -133,12 +128,14 @@ def test_a_failing_bulk_write_on_postgresql_rolls_back_and_raises_like_an_insert
                 text(f"ALTER TABLE {table} ADD CONSTRAINT boom CHECK ({column} <> 'BOOM')")
             )
         with pytest.raises(IntegrityError, match="boom"):
-            store.save_batch(_orders([good, bad]), [], policy=POLICY, now=NOW)
+            store.orders.save_batch(_orders([good, bad]), [], policy=POLICY, now=NOW)
         with store.read() as conn:
             assert conn.execute(select(ORDERS.c.order_id)).all() == []
 
         # The pooled connection is clean again: the next batches commit.
-        results = [store.save_batch(_orders([good]), [], policy=POLICY, now=NOW) for _ in "ab"]
+        results = [
+            store.orders.save_batch(_orders([good]), [], policy=POLICY, now=NOW) for _ in "ab"
+        ]
         assert [(r.inserted, r.updated) for r in results] == [(1, 0), (0, 1)]
         with store.read() as conn:
             assert conn.execute(select(LINES.c.order_id, LINES.c.sku)).all() == [(1, "OK")]

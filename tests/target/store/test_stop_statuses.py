@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from target_dropstream.models import Order
-from target_dropstream.shipments import ShipmentError, ShipmentRequest, Track, record_shipments
+from target_dropstream.shipment_models import ShipmentError, ShipmentRequest, Track
 from target_dropstream.store import FulfillmentStore, LoadPolicy
 from tests.target.conftest import NOW, item, order
 
@@ -20,12 +20,12 @@ UPS = (Track("ups", "UPS", "1Z999"),)
 
 
 def save(store: FulfillmentStore, *records: dict, policy: LoadPolicy = POLICY) -> None:
-    store.save_batch([Order.from_magento(r) for r in records], [], policy=policy, now=NOW)
+    store.orders.save_batch([Order.from_magento(r) for r in records], [], policy=policy, now=NOW)
 
 
 def ship(store: FulfillmentStore, qty: str, sku: str = "S", key: str = "K1") -> str:
     request = ShipmentRequest("000000001", UPS, ((sku, Decimal(qty)),), key)
-    [outcome] = record_shipments(store, [request], source=SOURCE, now=NOW)
+    [outcome] = store.shipments.record([request], source=SOURCE, now=NOW)
     return outcome.order_state
 
 
@@ -61,7 +61,7 @@ def test_a_bundle_with_a_virtual_option_ships_whole_without_it(store: Fulfillmen
     virtual = item(12, "WARRANTY", parent=kit, qty=2, product_type="virtual", is_virtual=1)
     save(store, order(1, items=[kit, item(11, "A", parent=kit, qty=2), virtual]))
     request = ShipmentRequest("000000001", UPS, None, "ALL")  # everything left on the order
-    [outcome] = record_shipments(store, [request], source=SOURCE, now=NOW)
+    [outcome] = store.shipments.record([request], source=SOURCE, now=NOW)
     assert (outcome.lines, outcome.order_state) == ({11: Decimal(2)}, "shipped")
 
 
@@ -103,8 +103,8 @@ def test_review_and_fraud_are_never_released_even_as_import_statuses(
     assert state == "held"
     assert f"Magento status is '{status}'" in reason
     due = NOW + timedelta(days=1)
-    assert store.due_held_orders(due, import_statuses=policy.import_statuses) == []
-    assert store.release_due(due, import_statuses=policy.import_statuses) == 0
+    assert store.orders.due_held_orders(due, import_statuses=policy.import_statuses) == []
+    assert store.orders.release_due(due, import_statuses=policy.import_statuses) == 0
     assert state_of(store)[0] == "held"
 
 
@@ -115,6 +115,6 @@ def test_an_order_whose_status_magento_emptied_is_held_not_ready(store: Fulfillm
     state, reason = state_of(store)
     assert state == "held"
     assert reason.startswith("Magento status is empty (NULL)")
-    assert store.release_due(NOW + timedelta(days=1), import_statuses=("processing",)) == 0
+    assert store.orders.release_due(NOW + timedelta(days=1), import_statuses=("processing",)) == 0
     with pytest.raises(ShipmentError, match="is held and cannot ship yet: Magento status is empty"):
         ship(store, "1")
