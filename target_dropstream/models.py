@@ -230,7 +230,7 @@ def _item(raw: Any, index: int) -> OrderItem:
         product_type=_text(raw.get("product_type")) or "simple",
         product_id=_integer(raw.get("product_id"), f"{where} product_id"),
         parent_item_id=_integer(raw.get("parent_item_id"), f"{where} parent_item_id"),
-        is_virtual=_truthy(raw.get("is_virtual")),
+        is_virtual=magento_bool(raw.get("is_virtual")),
         qty_ordered=ordered,
         qty_canceled=_quantity(raw.get("qty_canceled"), f"{where} qty_canceled") or Decimal(0),
         qty_refunded=_quantity(raw.get("qty_refunded"), f"{where} qty_refunded") or Decimal(0),
@@ -278,7 +278,8 @@ def _quantity(value: Any, field: str) -> Decimal | None:
     return number
 
 
-def _truthy(value: Any) -> bool:
+def magento_bool(value: Any) -> bool:
+    """A flag as Magento sends it in order JSON: true/false, 1/0 or their strings."""
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes"}
     return bool(value)

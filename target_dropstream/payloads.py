@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from target_dropstream.models import magento_bool
 from target_dropstream.rules import qty_to_ship
 from target_dropstream.shipment_models import OutgoingShipment
 
@@ -117,7 +118,7 @@ def _physical_children(
     return [
         (child_id, child)
         for child_id, child in order_items.items()
-        if child.get("parent_item_id") == parent_id and not _flag(child.get("is_virtual"))
+        if child.get("parent_item_id") == parent_id and not magento_bool(child.get("is_virtual"))
     ]
 
 
@@ -178,7 +179,7 @@ def nothing_left_to_ship(order_items: Mapping[int, Mapping[str, Any]]) -> bool:
     """
     for item in order_items.values():
         parent = order_items.get(item.get("parent_item_id"))  # type: ignore[arg-type]
-        if _flag(item.get("is_virtual")) or item.get("product_type") == "bundle":
+        if magento_bool(item.get("is_virtual")) or item.get("product_type") == "bundle":
             continue
         if parent is not None and parent.get("product_type") == "configurable":
             continue
@@ -256,10 +257,6 @@ def as_qty(value: Any) -> Decimal:
         return Decimal(str(value)) if value not in (None, "") else Decimal(0)
     except ArithmeticError:
         return Decimal(0)
-
-
-def _flag(value: Any) -> bool:
-    return value not in (None, "", 0, "0", False)
 
 
 def _number(qty: Decimal) -> int | float:
