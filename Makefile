@@ -4,11 +4,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow test-contract demo lint install clean readme
+.PHONY: test test-slow test-contract demo lint install clean readme definitions
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml magerest/version.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
@@ -26,14 +26,18 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q --run-slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench
-	$(VENV)/bin/ruff format --check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench
+	$(VENV)/bin/ruff check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench packaging
+	$(VENV)/bin/ruff format --check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench packaging
 
 demo: $(STAMP)
 	@$(PY) -m scripts.demo
 
 readme: $(STAMP)
 	$(PY) -m scripts.readme_settings
+
+# The Meltano plugin definition files in plugins/, from the plugins' code.
+definitions: $(STAMP)
+	$(PY) -m scripts.plugin_definitions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

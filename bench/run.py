@@ -350,7 +350,8 @@ class Bench:
                 "TARGET_DROPSTREAM_STORE_URL": self.sandbox.url,
                 "TARGET_DROPSTREAM_ACCESS_TOKEN": self.sandbox.token,
                 "TARGET_DROPSTREAM_DATABASE_URL": f"sqlite:///{project / 'store.db'}",
-                "TAP_MAGENTO2_ORDER_IMPORT_STATUS": STATUSES,
+                # An array setting in meltano.yml: Meltano reads it from JSON.
+                "TAP_MAGENTO2_ORDER_IMPORT_STATUS": json.dumps(STATUSES.split(",")),
                 "TAP_MAGENTO2_START_DATE": START.replace(" ", "T") + "Z",
                 "TAP_MAGENTO2_PAGE_SIZE": str(self.args.page_size),
             }

@@ -7,6 +7,7 @@ import re
 import signal
 import sys
 import threading
+from importlib import metadata
 from typing import Any
 
 from . import MagentoSandbox
@@ -52,6 +53,14 @@ def parse_store_flag(spec: str) -> tuple[str, bool]:
     return code, value.lower() == "yes"
 
 
+def program_version() -> str:
+    """The project's version, read from the development distribution that ships the sandbox."""
+    try:
+        return metadata.version("magento2-dropstream")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="magento2-sandbox",
@@ -60,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0 = any free port)")
     p.add_argument("--orders", type=int, default=300, help="number of seeded orders")
     p.add_argument("--seed", default="1", help="seed for deterministic data")
+    p.add_argument("--version", action="version", version=f"%(prog)s {program_version()}")
     p.add_argument(
-        "--version",
+        "--magento-version",
         dest="magento_version",
         choices=["2.3", "2.4"],
         default="2.4",

@@ -7,6 +7,7 @@ config without reading code. Nothing here talks to Magento.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -171,8 +172,17 @@ def parse_statuses(value: Any, setting: str = "order_import_status") -> list[str
 
 
 def status_list(value: Any, setting: str) -> list[str]:
-    """A status, a comma list or a list of them, de-duplicated in order; ValueError names
-    ``setting`` when the value is neither."""
+    """A status, a comma list, a JSON array (as text) or a list of them, de-duplicated in order.
+
+    Meltano and environment variables hand an array setting over as the text
+    ``["processing","complete"]``; read as a comma list it would become two statuses that
+    exist nowhere, and the run would quietly import nothing.
+
+    Raises:
+        ValueError: naming ``setting`` when the value is none of these, or asks for ``*``.
+    """
+    if isinstance(value, str) and value.strip().startswith("["):
+        value = _json_status_array(value, setting)
     if isinstance(value, str):
         raw = value.split(",")
     elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
@@ -184,4 +194,26 @@ def status_list(value: Any, setting: str) -> list[str]:
     for status in (s.strip() for s in raw):
         if status and status not in statuses:
             statuses.append(status)
+    if any("*" in status for status in statuses):
+        msg = (
+            f"{setting} cannot be {value!r}: Magento has no status wildcard, an order "
+            f"status filter with '*' matches no order. List the statuses instead, "
+            f'e.g. ["processing","complete"]'
+        )
+        raise ValueError(msg)
     return statuses
+
+
+def _json_status_array(text: str, setting: str) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        msg = (
+            f"{setting} {text!r} starts like a JSON array but is not valid JSON: "
+            'write ["processing","complete"] or processing,complete'
+        )
+        raise ValueError(msg) from None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    msg = f"{setting} must be a status code or a list of status codes, got {text!r}"
+    raise ValueError(msg)

@@ -101,3 +101,20 @@ def with_connection_settings(
     if needed:
         schema["required"] = [*schema.get("required", []), *needed]
     return schema
+
+
+def repair_bare_nulls(schema: Any) -> None:
+    """Turn each bare ``"null"`` inside an ``anyOf``/``oneOf`` into ``{"type": "null"}``, in place.
+
+    singer-sdk builds some optional settings (its own ``stream_maps`` among them) that way;
+    a bare string is not a schema, and jsonschema then crashes with ``AttributeError``
+    on a wrong value instead of naming the setting.
+    """
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key in ("anyOf", "oneOf") and isinstance(value, list):
+                schema[key] = [{"type": "null"} if part == "null" else part for part in value]
+            repair_bare_nulls(schema[key])
+    elif isinstance(schema, list):
+        for part in schema:
+            repair_bare_nulls(part)

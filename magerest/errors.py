@@ -112,6 +112,12 @@ def html_title(response: requests.Response) -> str | None:
     return title[:200] or None
 
 
+def magento_at(response: requests.Response) -> str:
+    """``Magento at https://shop.example.com``: which store answered (scheme and host only)."""
+    parts = urlsplit(response.url or "")
+    return f"Magento at {parts.scheme}://{parts.netloc}" if parts.netloc else "Magento"
+
+
 def endpoint_of(response: requests.Response) -> str:
     """``GET /rest/V1/orders``: method and path, without the query string."""
     method = response.request.method if response.request is not None else "GET"
@@ -163,9 +169,11 @@ def classify(response: requests.Response, *, signed: bool = False) -> Failure | 
         )
     magento = parse_error_body(response.text)
     said = magento.text if magento else _short_body(response)
-    message = f"Magento answered {endpoint} with HTTP {status}: {said}"
+    message = f"{magento_at(response)} answered {endpoint} with HTTP {status}: {said}"
     if status == HTTPStatus.UNAUTHORIZED and magento and magento.template == NOT_AUTHORIZED:
-        message = _not_authorized_message(endpoint, magento, signed=signed)
+        message = _not_authorized_message(response, magento, signed=signed)
+    elif status == HTTPStatus.UNAUTHORIZED:
+        message += ". " + _credentials_advice(signed=signed)
     elif status == HTTPStatus.NOT_FOUND and magento and magento.template == NO_ROUTE:
         message += (
             ". The store URL (or store view code) looks wrong: store_url must be the store's "
@@ -183,13 +191,30 @@ def classify(response: requests.Response, *, signed: bool = False) -> Failure | 
     )
 
 
-def _not_authorized_message(endpoint: str, magento: MagentoMessage, *, signed: bool) -> str:
+def _credentials_advice(*, signed: bool) -> str:
+    """What to check when Magento refused the credentials themselves (not an ACL resource)."""
+    if signed:
+        return (
+            "Magento refused the OAuth 1.0a credentials: copy consumer_key, consumer_secret, "
+            "access_token and access_token_secret again from the integration (System > "
+            "Extensions > Integrations > Edit > Integration Details) and check that it is "
+            "active"
+        )
+    return (
+        "Magento refused the access token: copy access_token again from the integration "
+        "(System > Extensions > Integrations > Edit > Integration Details)"
+    )
+
+
+def _not_authorized_message(
+    response: requests.Response, magento: MagentoMessage, *, signed: bool
+) -> str:
     resources = ""
     if isinstance(magento.parameters, dict):
         resources = _as_text(magento.parameters.get("resources", ""))
     resource_text = resources or "the API resource of this endpoint"
     message = (
-        f"Magento answered {endpoint} with HTTP 401: {magento.text} "
+        f"{magento_at(response)} answered {endpoint_of(response)} with HTTP 401: {magento.text} "
         f"The {'OAuth credentials were' if signed else 'access token was'} refused, or its "
         f"integration lacks the ACL resource {resource_text} "
         f"(System > Extensions > Integrations > API)."
@@ -219,8 +244,8 @@ def _html_message(response: requests.Response, endpoint: str) -> str:
     else:
         cause = "a proxy, firewall or error page answered instead of Magento's REST API"
     return (
-        f"Magento answered {endpoint} with HTTP {response.status_code} and an HTML page "
-        f"instead of JSON{page}: {cause}"
+        f"{magento_at(response)} answered {endpoint} with HTTP {response.status_code} and an "
+        f"HTML page instead of JSON{page}: {cause}"
     )
 
 

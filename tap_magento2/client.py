@@ -7,13 +7,17 @@ failures into the SDK's fatal/retriable errors with readable messages, and retry
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable
 from functools import cached_property
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
+import backoff
 import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -29,10 +33,17 @@ from magerest.errors import (
     describe_transport_error,
     endpoint_of,
     is_tls_error,
+    magento_at,
 )
 from magerest.retry import RetryPolicy
 from magerest.search import decode_json
 from tap_magento2 import schemas
+from tap_magento2.failures import (
+    SDK_STREAM_FAILED,
+    AccessDeniedError,
+    CredentialsError,
+    handling_expected_failure,
+)
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -51,12 +62,7 @@ class TransientAnswerError(ValueError):
     """The answer is self-contradictory in a way a second try may fix."""
 
 
-class AccessDeniedError(FatalAPIError):
-    """Magento refused the endpoint and named the ACL resource the integration lacks."""
-
-    def __init__(self, message: str, resource: str) -> None:
-        super().__init__(message)
-        self.resource = resource
+__all__ = ["AccessDeniedError", "CredentialsError", "Magento2Stream", "TransientAnswerError"]
 
 
 def _acl_resource(parameters: Any) -> str | None:
@@ -128,19 +134,51 @@ class Magento2Stream(RESTStream[Any]):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        self.raise_for_failure(response)
+        self.check_answer(response)
+
+    def raise_for_failure(self, response: requests.Response) -> None:
+        """Raise the SDK's retriable/fatal error for Magento's failure answers.
+
+        A 401 that is not the ACL refusal is Magento refusing the credentials (OAuth
+        signature, consumer key or token): ``CredentialsError``, which stops the run.
+        """
         signed = is_signed(self.authenticator)
         failure = classify(response, signed=signed)
-        if failure is not None:
-            if failure.retriable:
-                raise RetriableAPIError(failure.message, response)
-            message = failure.message
-            if failure.not_authorized and not signed:
-                message += self._bearer_scope_note(response)
-            resource = _acl_resource(failure.parameters) if failure.status == 401 else None
-            if resource is not None:
-                raise AccessDeniedError(message, resource)
-            raise FatalAPIError(message)
-        self.check_answer(response)
+        if failure is None:
+            return
+        if failure.retriable:
+            raise RetriableAPIError(failure.message, response)
+        message = failure.message
+        if failure.not_authorized and not signed:
+            message += self._bearer_scope_note(response)
+        if failure.status == HTTPStatus.UNAUTHORIZED and not failure.not_authorized:
+            raise CredentialsError(message)
+        resource = _acl_resource(failure.parameters) if failure.status == 401 else None
+        if resource is not None:
+            raise AccessDeniedError(message, resource)
+        raise FatalAPIError(message)
+
+    def get_json(self, path: str, params: dict[str, str]) -> Any:
+        """One ``GET <path>`` beside the stream's pages (a count, a probe), decoded.
+
+        Retried and refused like a page; only the page checks are left out.
+        """
+        prepared = self.build_prepared_request(
+            method="GET", url=self.url_base + path, params=params, headers=self.http_headers
+        )
+
+        def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
+            response = self.requests_session.send(self.authenticator(request), timeout=self.timeout)
+            self.raise_for_failure(response)
+            return response
+
+        response = self.retrying(send)(prepared, None)
+        try:
+            return self.payload(response)
+        except ValueError:
+            msg = f"{magento_at(response)} answered {endpoint_of(response)} with a non-JSON body"
+            raise FatalAPIError(msg) from None
 
     def _bearer_scope_note(self, response: requests.Response) -> str:
         """Why ``/rest/V1`` refused a token ``/rest/<store_view_code>/V1`` accepts, if so."""
@@ -150,23 +188,23 @@ class Magento2Stream(RESTStream[Any]):
 
     def check_answer(self, response: requests.Response) -> None:
         """Raise the SDK's retriable/fatal error when a 2xx body is unusable."""
-        endpoint = endpoint_of(response)
+        endpoint = f"{magento_at(response)} answered {endpoint_of(response)}"
         try:
             payload = self.payload(response)
         except ValueError:
             # A body cut off in transit is worth another try; it is never "no orders".
             msg = (
-                f"Magento answered {endpoint} with HTTP {response.status_code} but the JSON "
+                f"{endpoint} with HTTP {response.status_code} but the JSON "
                 f"body is cut off or invalid ({len(response.content)} bytes)"
             )
             raise RetriableAPIError(msg, response) from None
         try:
             self.check_payload(payload)
         except TransientAnswerError as exc:
-            msg = f"Magento answered {endpoint} inconsistently: {exc}"
+            msg = f"{endpoint} inconsistently: {exc}"
             raise RetriableAPIError(msg, response) from None
         except ValueError as exc:
-            msg = f"Magento answered {endpoint} with unexpected JSON: {exc}"
+            msg = f"{endpoint} with unexpected JSON: {exc}"
             raise FatalAPIError(msg) from None
 
     @override
@@ -190,9 +228,13 @@ class Magento2Stream(RESTStream[Any]):
     @override
     def backoff_handler(self, details: Details) -> None:
         exc = details.get("exception")
+        args = details.get("args") or ()
+        prepared = args[0] if args and isinstance(args[0], requests.PreparedRequest) else None
+        what = f"{prepared.method} {_store_of(prepared)}{_path_of(prepared)}" if prepared else ""
         self.logger.warning(
-            "Retrying in %.1f s (attempt %d of %d failed): %s",
+            "Retrying in %.1f s: %s, attempt %d of %d failed: %s",
             details.get("wait") or 0.0,
+            what or "the request",
             details.get("tries") or 0,
             self.retry_policy.max_tries,
             exc if isinstance(exc, RetriableAPIError) else describe_transport_error(exc),
@@ -200,6 +242,12 @@ class Magento2Stream(RESTStream[Any]):
 
     @override
     def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return self.retrying(func)
+
+    def retrying(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func(prepared, context)`` retried per ``retry_policy``; what it gives up on
+        becomes a ``FatalAPIError`` naming the store, the endpoint and the attempts."""
+
         def refuse_untrusted_store(prepared: requests.PreparedRequest, context: Any) -> Any:
             # A refused certificate cannot get better by waiting: fail before the retries.
             try:
@@ -210,7 +258,15 @@ class Magento2Stream(RESTStream[Any]):
                 msg = f"{prepared.method} {_path_of(prepared)}: {describe_tls_error(exc)}"
                 raise FatalAPIError(msg) from exc
 
-        retried = super().request_decorator(refuse_untrusted_store)
+        # backoff's own log lines name the wrapped function; backoff_handler says it in words.
+        retried = backoff.on_exception(
+            self.backoff_wait_generator,
+            (RetriableAPIError, *TRANSPORT_ERRORS),
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )(refuse_untrusted_store)
         tries = self.retry_policy.max_tries
 
         def request_or_fail(prepared: requests.PreparedRequest, context: Any) -> Any:
@@ -222,12 +278,24 @@ class Magento2Stream(RESTStream[Any]):
                 raise FatalAPIError(msg) from exc
             except TRANSPORT_ERRORS as exc:
                 msg = (
-                    f"No usable answer from Magento for {endpoint} after {tries} attempts: "
-                    f"{describe_transport_error(exc)}"
+                    f"No usable answer from Magento at {_store_of(prepared)} for {endpoint} "
+                    f"after {tries} attempts: {describe_transport_error(exc)}. Check that "
+                    "store_url is right and that this machine can reach the store"
                 )
                 raise FatalAPIError(msg) from exc
 
         return request_or_fail
+
+    @override
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        if message == SDK_STREAM_FAILED and handling_expected_failure():
+            level = logging.DEBUG  # the run's final error line says what failed and why
+        super().log(message, *args, level=level, **kwargs)
+
+
+def _store_of(prepared: requests.PreparedRequest) -> str:
+    parts = urlsplit(prepared.url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def _path_of(prepared: requests.PreparedRequest) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,38 @@ class OrdersStream(KeysetSearchStream):
     @override
     def scope_filters(self) -> list[list[Filter]]:
         return [[("status", ",".join(self.statuses), "in")], *super().scope_filters()]
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        try:
+            yield from super().request_records(context)
+        finally:
+            for child in self.child_streams:
+                run_log = getattr(child, "run_log", None)
+                if run_log is not None:
+                    run_log.end_run()  # order_items logs once per run, not per order
+        if self.progress.rows == 0:
+            self._log_no_match(context)
+
+    def _log_no_match(self, context: Context | None) -> None:
+        """Say which filters matched no order: a warning on a first run, else an info line."""
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        start = self.window_start(context)
+        if start is None:
+            since = "updated at any time"
+        else:
+            since = f"updated at or after {start:%Y-%m-%d %H:%M:%S} UTC"
+            if bookmark is not None:
+                since += " (the bookmark less lookback_seconds)"
+        code = (self.config.get("store_view_code") or "").strip()
+        view = f"store view {code!r} (id {self.store_id})" if code else "every store view"
+        self.logger.log(
+            logging.INFO if bookmark is not None else logging.WARNING,
+            "orders: no order matched (status in %s; %s; %s)",
+            ", ".join(self.statuses),
+            view,
+            since,
+        )
 
     @override
     def get_child_context(

@@ -6,14 +6,16 @@ view); order items come from the orders pages, so they cost no request of their 
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk import Stream, StreamSchema
+from singer_sdk import Stream, StreamSchema, metrics
 
 from tap_magento2.client import SCHEMAS_DIR
 from tap_magento2.order_streams import OrdersStream
+from tap_magento2.run_meters import ChildRunLog
 from tap_magento2.streams import KeysetSearchStream
 
 if sys.version_info >= (3, 12):
@@ -68,6 +70,20 @@ class OrderItemsStream(Stream):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._schema_written = False
+        #: One "Beginning sync" line and one set of METRIC lines per run, not per order.
+        self.run_log = ChildRunLog(self.name)
+
+    @override
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        super().log(message, *args, level=self.run_log.level_of(message, level), **kwargs)
+
+    @override
+    def get_record_counter(self, **kwargs: Any) -> metrics.Counter:
+        return self.run_log.records
+
+    @override
+    def get_sync_timer(self) -> metrics.Timer:
+        return self.run_log.timer
 
     @property
     @override

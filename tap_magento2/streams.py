@@ -13,7 +13,7 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from magerest.errors import endpoint_of
+from magerest.errors import endpoint_of, magento_at
 from magerest.search import Filter, read_search_page, search_criteria_params
 from tap_magento2.client import Magento2Stream, TransientAnswerError
 from tap_magento2.conform import RecordConformer
@@ -29,6 +29,7 @@ from tap_magento2.keyset.pagination import (
 )
 from tap_magento2.keyset.parallel import SliceFetcher, SliceRequest
 from tap_magento2.keyset.poison import PoisonOrderError
+from tap_magento2.progress import SyncProgress
 from tap_magento2.settings import DEFAULT_PAGE_SIZE, parse_lookback, parse_start_date
 from tap_magento2.store_views import StoreViewsStream, resolve_store_id
 from tap_magento2.timestamps import to_magento
@@ -109,10 +110,17 @@ class KeysetSearchStream(Magento2Stream):
     get_path: ClassVar[str | None] = None
     #: One row, for messages.
     noun_one: ClassVar[str] = "record"
+    #: A STATE message after this many records, so a killed sync resumes near where it
+    #: stopped. Safe mid-run: records come out in ascending (updated_at, id) order, also
+    #: from parallel slices, so the bookmark never passes a record not yet emitted.
+    STATE_MSG_FREQUENCY = 1_000
+    #: A progress line every this many pages (see ``progress``).
+    progress_every_pages: ClassVar[int] = 20
 
     def __init__(self, tap: Tap, *, store_views: StoreViewsStream | None = None) -> None:
         super().__init__(tap)
         self._store_views = store_views or StoreViewsStream(tap)
+        self.progress = SyncProgress(self.noun, self.logger, every_pages=self.progress_every_pages)
         #: Takes over a list page that still answers HTTP 500 after the retries.
         self.page_isolation = PageIsolation(
             get_path=self.get_path,
@@ -196,12 +204,14 @@ class KeysetSearchStream(Magento2Stream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self.progress = SyncProgress(self.noun, self.logger, every_pages=self.progress_every_pages)
         try:
             yield from self._request_records(context)
         except PoisonOrderError:
             # Every record before the unreadable row was emitted: so says the bookmark.
             self._write_state_message()
             raise
+        self.progress.finish()
 
     def _request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if self.concurrent_requests <= 1:
@@ -268,8 +278,8 @@ class KeysetSearchStream(Magento2Stream):
             return
         if not head.keys and head.total_count > 0:
             msg = (
-                f"Magento answered {endpoint_of(response)} inconsistently: total_count is "
-                f"{head.total_count} but the page holds no {self.noun}"
+                f"{magento_at(response)} answered {endpoint_of(response)} inconsistently: "
+                f"total_count is {head.total_count} but the page holds no {self.noun}"
             )
             raise RetriableAPIError(msg, response)
 
@@ -311,6 +321,7 @@ class KeysetSearchStream(Magento2Stream):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         page = read_search_page(self.payload(response))
+        self.progress.page(len(page.items), page.total_count)
         yield from page.items
         self.page_isolation.raise_pending(response)  # a built page's error, after its rows
 

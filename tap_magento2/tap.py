@@ -5,17 +5,24 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from magerest.connection import parse_flag
-from magerest.connection_schema import STATUS_LIST_SCHEMA, with_connection_settings
+from magerest.connection_schema import (
+    STATUS_LIST_SCHEMA,
+    repair_bare_nulls,
+    with_connection_settings,
+)
+from magerest.version import __version__, distribution_name
 from tap_magento2.catalog_streams import CustomersStream, ProductsStream
-from tap_magento2.client import AccessDeniedError
+from tap_magento2.failures import EXPECTED_FAILURES, report
 from tap_magento2.inventory_streams import StockStream
 from tap_magento2.order_streams import OrdersStream
+from tap_magento2.refusals import RefusalGuard
 from tap_magento2.sales_streams import (
     CreditmemosStream,
     InvoicesStream,
@@ -30,6 +37,7 @@ from tap_magento2.settings import (
     STOPPING_STATUSES,
     validate_settings,
 )
+from tap_magento2.status_check import check_statuses
 from tap_magento2.store_views import StoreViewsStream
 from tap_magento2.streams import DEFAULT_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS
 
@@ -65,7 +73,7 @@ class TapMagento2(Tap):
     """
 
     name = "tap-magento2"
-    package_name = "magento2-dropstream"
+    package_name = distribution_name("tap-magento2")
     message_writer_class = SingerLineWriter
 
     config_jsonschema = with_connection_settings(
@@ -137,6 +145,17 @@ class TapMagento2(Tap):
         required=("store_url", "access_token"),
     )
 
+    @classmethod
+    def get_plugin_version(cls) -> str:
+        """The project's one version (``magerest.version``), whichever distribution installed it."""
+        return __version__
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """singer-sdk's built-in settings, made valid JSON Schema (see ``repair_bare_nulls``)."""
+        super().append_builtin_config(config_jsonschema)
+        repair_bare_nulls(config_jsonschema)
+
     def __init__(self, *args: Any, validate_config: bool = True, **kwargs: Any) -> None:
         # The SDK's JSON-schema check stops at its first complaint and words it for
         # schemas; ours reports every invalid setting by name, so it decides (the SDK
@@ -166,50 +185,41 @@ class TapMagento2(Tap):
 
     @override
     def sync_all(self) -> None:
-        """Sync the selected streams; a stream refused by Magento's ACL stops only itself.
+        """Check the order statuses, then sync the selected streams.
 
-        With ``strict_mode`` the first refusal stops the run. Otherwise the refused stream
-        is logged as an error naming the ACL resource, the other streams finish, and the
-        refusals are raised together at the end so the run still exits non-zero.
+        A stream refused by Magento's ACL stops only itself: it is logged as an error
+        naming the resource, the other streams finish, and the refusals are raised together
+        at the end so the run still exits non-zero; with ``strict_mode`` the first refusal
+        stops the run. Refused credentials always stop the run (see ``refusals``).
         """
-        if parse_flag(self.config.get("strict_mode"), "strict_mode"):
-            super().sync_all()
-            return
-        refused: list[tuple[str, AccessDeniedError]] = []
+        orders = self.streams["orders"]
+        if orders.selected or orders.has_selected_descendents:
+            check_statuses(orders)  # type: ignore[arg-type]
+        strict = parse_flag(self.config.get("strict_mode"), "strict_mode")
+        guard = RefusalGuard(self.streams, self.logger, strict=strict)
         wrapped = [s for s in self.streams.values() if s.parent_stream_type is None]
         for stream in wrapped:
-            stream.sync = _refusal_catcher(stream, refused, self.logger)  # type: ignore[method-assign]
+            stream.sync = guard.wrap(stream)  # type: ignore[method-assign]
         try:
             super().sync_all()
         finally:
             for stream in wrapped:
                 del stream.sync  # back to the class's method
-        if refused:
-            names = ", ".join(f"{name} ({error.resource})" for name, error in refused)
-            details = " | ".join(str(error) for _, error in refused)
-            msg = f"Magento refused these streams (missing ACL resource): {names}. {details}"
-            raise AccessDeniedError(msg, ", ".join(e.resource for _, e in refused))
+        guard.raise_refusals()
 
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """The command line run: a failure the user can fix ends in one line, exit code 1.
 
-def _refusal_catcher(
-    stream: Stream, refused: list[tuple[str, AccessDeniedError]], logger: Any
-) -> Any:
-    """Wrap ``stream.sync`` so an ACL refusal is recorded and logged instead of raised."""
-    sync = stream.sync
-
-    def sync_or_record(context: Any = None) -> None:
+        Its traceback is logged at debug level; bugs keep the SDK's full report.
+        """
         try:
-            sync(context)
-        except AccessDeniedError as error:
-            logger.error(
-                "Stream %r skipped: the integration lacks the ACL resource %s. %s",
-                stream.name,
-                error.resource,
-                error,
-            )
-            refused.append((stream.name, error))
-
-    return sync_or_record
+            super().invoke(*args, **kwargs)
+        except ConfigValidationError:
+            raise  # the SDK lists each setting's problem itself
+        except EXPECTED_FAILURES as error:
+            report(cls.logger, error)
+            raise click.exceptions.Exit(1) from None
 
 
 def _concurrency_errors(config: Any) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from magerest.version import __version__
 from target_dropstream.clock import utc_now
 from target_dropstream.csv_import import CsvImportError, read_shipment_file
 from target_dropstream.notify import notify_pending
@@ -58,6 +59,7 @@ def _open(settings: TargetSettings, now: datetime) -> FulfillmentStore:
 
 
 @click.group()
+@click.version_option(__version__, prog_name="dropstream")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Operate the target-dropstream fulfillment store."""

@@ -1,8 +1,9 @@
 """The parts of a Magento order the fulfillment store needs, as plain immutable values.
 
 ``Order.from_magento`` is the only place that reads Magento's order JSON. A record that
-cannot be trusted (no id, unparsable dates, a non-numeric quantity, an item without SKU)
-raises :class:`RecordRejected` with a reason a person can act on. The orders as the store
+cannot be trusted (no id, unparsable dates, a non-numeric quantity, an item without SKU or
+product type, parent and child items that do not fit together) raises
+:class:`RecordRejected` with a reason a person can act on. The orders as the store
 hands them back (held, open, rejected) are here too; shipments are in ``shipment_models``.
 """
 
@@ -104,6 +105,7 @@ class Order:
             if item.item_id in seen:
                 raise RecordRejected(f"items: item_id {item.item_id} appears twice")
             seen.add(item.item_id)
+        _check_parents_and_children(items)
         shipping = _shipping(record)
         address = shipping.get("address")
         method = shipping.get("method")
@@ -223,19 +225,81 @@ def _item(raw: Any, index: int) -> OrderItem:
     ordered = _quantity(raw.get("qty_ordered"), f"{where} qty_ordered")
     if ordered is None:
         raise RecordRejected(f"{where} has no qty_ordered")
+    product_type = _text(raw.get("product_type"))
+    if product_type is None:
+        raise RecordRejected(
+            f"{where} (SKU {sku}) has no product_type: Magento always sends it, and without it "
+            "a virtual item, a bundle or a configurable cannot be told from a plain item"
+        )
     return OrderItem(
         item_id=item_id,
         sku=sku,
         name=_text(raw.get("name")),
-        product_type=_text(raw.get("product_type")) or "simple",
+        product_type=product_type,
         product_id=_integer(raw.get("product_id"), f"{where} product_id"),
-        parent_item_id=_integer(raw.get("parent_item_id"), f"{where} parent_item_id"),
+        parent_item_id=_parent_item_id(raw, where),
         is_virtual=magento_bool(raw.get("is_virtual")),
         qty_ordered=ordered,
         qty_canceled=_quantity(raw.get("qty_canceled"), f"{where} qty_canceled") or Decimal(0),
         qty_refunded=_quantity(raw.get("qty_refunded"), f"{where} qty_refunded") or Decimal(0),
         qty_shipped=_quantity(raw.get("qty_shipped"), f"{where} qty_shipped") or Decimal(0),
     )
+
+
+def _parent_item_id(raw: Mapping[str, Any], where: str) -> int | None:
+    """``parent_item_id``, else the id of the embedded ``parent_item`` (Magento sends both).
+
+    A top-level item has neither. When both are there they must name the same item.
+    """
+    parent_id = _integer(raw.get("parent_item_id"), f"{where} parent_item_id")
+    embedded = raw.get("parent_item")
+    if not isinstance(embedded, Mapping):
+        return parent_id
+    embedded_id = _integer(embedded.get("item_id"), f"{where} parent_item.item_id")
+    if parent_id is None:
+        return embedded_id
+    if embedded_id is not None and embedded_id != parent_id:
+        raise RecordRejected(
+            f"{where} has parent_item_id {parent_id} but its parent_item is item {embedded_id}"
+        )
+    return parent_id
+
+
+#: Product types whose order item always comes with child items in Magento's order JSON:
+#: the chosen simple of a configurable, the selected options of a bundle.
+TYPES_WITH_CHILDREN: Mapping[str, str] = {
+    "configurable": "its chosen simple product",
+    "bundle": "its selected options",
+}
+
+
+def _check_parents_and_children(items: tuple[OrderItem, ...]) -> None:
+    """Refuse items whose parent/child relation the rules would misread.
+
+    Without it a configurable's child would ship as a second line, and a bundle whose
+    options lost their ``parent_item_id`` would look like an order with nothing to ship.
+    A missing ``parent_item_id`` on a top-level item is normal (Magento leaves it out).
+    """
+    by_id = {item.item_id: item for item in items}
+    parents: set[int] = set()
+    for item in items:
+        parent = item.parent_item_id
+        if parent is None:
+            continue
+        if parent == item.item_id or parent not in by_id:
+            raise RecordRejected(
+                f"item {item.item_id} (SKU {item.sku}) has parent_item_id {parent}, "
+                f"but the order has no other item {parent}"
+            )
+        parents.add(parent)
+    for item in items:
+        children = TYPES_WITH_CHILDREN.get(item.product_type)
+        if children is not None and item.item_id not in parents:
+            raise RecordRejected(
+                f"{item.product_type} item {item.item_id} (SKU {item.sku}) has no child item: "
+                f"Magento lists {children} as items with parent_item_id {item.item_id}; without "
+                "them (or without their parent_item_id) the lines to ship cannot be worked out"
+            )
 
 
 #: Ids are stored as 64-bit integers; Magento's own are unsigned 32-bit.
@@ -253,13 +317,20 @@ def _integer(value: Any, field: str) -> int | None:
         number = value
     elif isinstance(value, Decimal | float) and value == int(value):
         number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and is_digit_string(value):
         number = int(value.strip())
     else:
         raise RecordRejected(f"{field} {value!r} is not an integer")
     if not 0 <= number <= MAX_ID:
         raise RecordRejected(f"{field} {number} is outside the range of an id (0 to 2^63-1)")
     return number
+
+
+def is_digit_string(value: str) -> bool:
+    """ASCII digits, perhaps between spaces (``str.isdigit`` also accepts "²", which
+    ``int`` refuses)."""
+    text = value.strip()
+    return text.isascii() and text.isdigit()
 
 
 def _quantity(value: Any, field: str) -> Decimal | None:

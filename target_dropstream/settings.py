@@ -77,6 +77,7 @@ class TargetSettings:
     recheck_interval_minutes: int = DEFAULT_RECHECK_INTERVAL_MINUTES
     recheck_page_size: int = DEFAULT_RECHECK_PAGE_SIZE
     ship_lookup_delay_seconds: int = DEFAULT_SHIP_LOOKUP_DELAY_SECONDS
+    allow_missing_orders_stream: bool = False
 
     @property
     def source(self) -> str:
@@ -139,6 +140,7 @@ class TargetSettings:
         )
         compact = _flag(config, "use_compact_shipment", default=True, errors=errors)
         notify_on_run = _flag(config, "notify_on_run", default=False, errors=errors)
+        allow_missing = _flag(config, "allow_missing_orders_stream", default=False, errors=errors)
         try:
             statuses = tuple(parse_statuses(config.get("order_import_status")))
         except ValueError as exc:
@@ -199,6 +201,7 @@ class TargetSettings:
             recheck_interval_minutes=recheck_interval,
             recheck_page_size=recheck_page,
             ship_lookup_delay_seconds=lookup_delay,
+            allow_missing_orders_stream=allow_missing,
         )
 
 

@@ -34,6 +34,8 @@ from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from target_dropstream.models import Order, RecordRejected, Rejection
 from target_dropstream.record_check import compile_check
+from target_dropstream.record_ids import order_id_as_given, rejected_order_id
+from target_dropstream.stream_names import ignored_stream_warning
 
 if t.TYPE_CHECKING:
     from singer_sdk.target_base import Target
@@ -49,7 +51,10 @@ class RunCounters:
     """What the sinks count during a run, for the target's end-of-run summary."""
 
     rejected: int = 0
-    ignored_streams: set[str] = field(default_factory=set)
+    #: An ``orders`` SCHEMA arrived (a run without one fails unless allowed).
+    orders_stream_seen: bool = False
+    #: Records received per ignored stream, in the order the streams arrived.
+    ignored_streams: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class OrdersSink(BatchSink):
         key_properties: t.Sequence[str] | None,
     ) -> None:
         self._load = load_context_of(target)
+        self._load.counters.orders_stream_seen = True
         self.declared_key_properties = list(key_properties or [])
         # Keys are checked by Order.from_magento, which rejects instead of failing the run.
         super().__init__(target, stream_name, schema, key_properties=None)
@@ -195,21 +201,24 @@ class OrdersSink(BatchSink):
             self.logger.warning(
                 "Rejected a '%s' record (order %s): %s",
                 self.stream_name,
-                rejection.order_id if rejection.order_id is not None else "without id",
+                order_id_as_given(rejection.record),
                 rejection.reason,
             )
 
     def _rejection(self, raw: Mapping[str, t.Any], reason: str) -> Rejection:
-        order_id = raw.get("entity_id") if isinstance(raw, Mapping) else None
-        if isinstance(order_id, bool) or not isinstance(order_id, int) or not 0 <= order_id < 2**63:
-            order_id = None
         if len(reason) > _REASON_LIMIT:
             reason = reason[: _REASON_LIMIT - 1] + "…"
-        return Rejection(stream=self.stream_name, record=raw, reason=reason, order_id=order_id)
+        return Rejection(
+            stream=self.stream_name, record=raw, reason=reason, order_id=rejected_order_id(raw)
+        )
 
 
 class IgnoredStreamSink(RecordSink):
-    """Accepts any other stream and drops its records (one log line per stream)."""
+    """Accepts any other stream and drops its records, with one warning per stream.
+
+    The warning names the stream map that would load it as orders: a tap that calls its
+    orders stream something else must not look like a run with nothing to load.
+    """
 
     def __init__(
         self,
@@ -219,13 +228,10 @@ class IgnoredStreamSink(RecordSink):
         key_properties: t.Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties=None)
-        seen = load_context_of(target).counters.ignored_streams
-        if stream_name not in seen:
-            seen.add(stream_name)
-            self.logger.info(
-                "Ignoring stream '%s': target-dropstream loads only the 'orders' stream",
-                stream_name,
-            )
+        self._seen = load_context_of(target).counters.ignored_streams
+        if stream_name not in self._seen:
+            self._seen[stream_name] = 0
+            self.logger.warning(ignored_stream_warning(stream_name))
 
     @property
     def datetime_error_treatment(self) -> DatetimeErrorTreatmentEnum:
@@ -237,4 +243,5 @@ class IgnoredStreamSink(RecordSink):
         return None
 
     def process_record(self, record: dict, context: dict) -> None:
-        """Drop the record."""
+        """Count the record and drop it."""
+        self._seen[self.stream_name] += 1

@@ -10,11 +10,22 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from target_dropstream.store import FailedShipment, StatusReport
+from target_dropstream.record_ids import order_id_as_given
+from target_dropstream.store import FailedShipment, RejectedRecord, StatusReport
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def _rejected_order(rejected: RejectedRecord) -> str:
+    """The stored order id, else the id as the record gave it (or "without entity_id")."""
+    if rejected.order_id is not None:
+        return str(rejected.order_id)
+    try:
+        return order_id_as_given(json.loads(rejected.record_json))
+    except ValueError:
+        return order_id_as_given(None)
 
 
 def status_json(
@@ -89,7 +100,7 @@ def status_text(report: StatusReport, now: datetime) -> str:
     if report.rejected:
         lines.append(f"Rejected records ({report.rejected_total}):")
         for rejected in report.rejected:
-            order = rejected.order_id if rejected.order_id is not None else "no id"
+            order = _rejected_order(rejected)
             mark = "  [superseded: a newer good version loaded]" if rejected.superseded else ""
             lines.append(
                 f"  #{rejected.id} {rejected.stream} order {order} at "

@@ -3,6 +3,8 @@
 singer-sdk passes a STATE message on only from ``drain_all``, after every sink has
 committed its batch (see ``tests/target/test_delivery.py``); a failed commit raises before
 the STATE is written. After the last STATE, held orders that have come due are released.
+A run that has received no ``orders`` stream passes no STATE on and fails at its end
+(``stream_names``), unless ``allow_missing_orders_stream`` is set.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
-from magerest.connection_schema import with_connection_settings
+from magerest.connection_schema import repair_bare_nulls, with_connection_settings
+from magerest.version import __version__, distribution_name
 from target_dropstream.clock import Clock, utc_now
 from target_dropstream.notify import notify_pending
 from target_dropstream.release import load_policy, release_due_orders
@@ -30,11 +33,16 @@ from target_dropstream.settings import (
 )
 from target_dropstream.sinks import IgnoredStreamSink, LoadContext, OrdersSink, RunCounters
 from target_dropstream.store import FulfillmentStore
+from target_dropstream.stream_names import (
+    ALLOW_MISSING_SETTING,
+    ORDERS_STREAM,
+    NoOrdersStreamError,
+    missing_orders_error,
+    missing_orders_note,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk.sinks import Sink
-
-ORDERS_STREAM = "orders"
 
 
 class SingerObjectReader(MsgSpecReader):
@@ -68,7 +76,7 @@ class TargetDropstream(Target):
     """Applies the fulfillment rules to Magento orders and keeps exactly-once records."""
 
     name = "target-dropstream"
-    package_name = "magento2-dropstream"
+    package_name = distribution_name("target-dropstream")
     message_reader_class = SingerObjectReader
 
     config_jsonschema = with_connection_settings(
@@ -155,8 +163,30 @@ class TargetDropstream(Target):
                 default=DEFAULT_RECHECK_PAGE_SIZE,
                 description="Orders read back per GET /V1/orders request (one request per page)",
             ),
+            th.Property(
+                ALLOW_MISSING_SETTING,
+                th.BooleanType,
+                default=False,
+                description=(
+                    "Let a run that receives no stream named 'orders' succeed; by default it "
+                    "fails, passing no STATE on, since the tap may be sending orders under "
+                    "another name (alias it with stream_maps). A run with the orders SCHEMA "
+                    "and no records always succeeds"
+                ),
+            ),
         ).to_dict()
     )
+
+    @classmethod
+    def get_plugin_version(cls) -> str:
+        """The project's one version (``magerest.version``), whichever distribution installed it."""
+        return __version__
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """singer-sdk's built-in settings, made valid JSON Schema (see ``repair_bare_nulls``)."""
+        super().append_builtin_config(config_jsonschema)
+        repair_bare_nulls(config_jsonschema)
 
     def __init__(self, *, clock: Clock | None = None, **kwargs: t.Any) -> None:
         """Create the target; ``clock`` (UTC) is injectable for tests."""
@@ -185,12 +215,48 @@ class TargetDropstream(Target):
         return self._store
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """``orders`` is loaded; any other stream is accepted and ignored."""
+        """``orders`` is loaded; any other stream is accepted and ignored, with a warning."""
         return OrdersSink if stream_name == ORDERS_STREAM else IgnoredStreamSink
 
+    def _write_state_message(self, state: dict) -> None:
+        """Pass STATE on only once an ``orders`` stream has arrived (or may be missing).
+
+        A STATE from a run that loaded no orders would move the tap's bookmark past orders
+        it sent under another stream name. Private SDK hook (``drain_all`` calls it);
+        tests/target/test_sdk_hooks.py fails if the SDK stops calling it.
+        """
+        if self._orders_stream_missing():
+            self.logger.warning(
+                "STATE not passed on: no '%s' stream has arrived yet", ORDERS_STREAM
+            )
+            return
+        super()._write_state_message(state)
+
+    def _orders_stream_missing(self) -> bool:
+        counters = self.load_context.counters
+        return not counters.orders_stream_seen and not self.settings.allow_missing_orders_stream
+
+    def _check_orders_stream(self) -> None:
+        """Fail a run that received no ``orders`` stream, unless that is allowed."""
+        counters = self.load_context.counters
+        if counters.orders_stream_seen:
+            return
+        if self.settings.allow_missing_orders_stream:
+            self.logger.info(missing_orders_note(counters.ignored_streams))
+            return
+        message = missing_orders_error(counters.ignored_streams)
+        self.logger.error(message)
+        raise NoOrdersStreamError(message)
+
     def process_endofpipe(self) -> None:
-        """Commit everything and pass the last STATE on, then release due held orders."""
+        """Commit everything and pass the last STATE on, then release due held orders.
+
+        Raises:
+            NoOrdersStreamError: no ``orders`` stream arrived and none is allowed to miss;
+                nothing is committed or passed on.
+        """
         try:
+            self._check_orders_stream()
             super().process_endofpipe()
             rejected = self.load_context.counters.rejected
             if rejected:

@@ -134,3 +134,20 @@ def test_non_json_error_body_is_still_shown() -> None:
     failure = classify(make_response(502, text="upstream connect error", headers={}))
     assert failure is not None
     assert "upstream connect error" in failure.message
+
+
+def test_a_401_that_is_not_the_acl_refusal_says_which_credentials_to_check() -> None:
+    response = make_response(401, {"message": "Specified token does not exist"})
+    signed = classify(response, signed=True)
+    assert signed is not None
+    assert "HTTP 401: Specified token does not exist" in signed.message
+    assert "consumer_key, consumer_secret, access_token and access_token_secret" in signed.message
+    bearer = classify(response)
+    assert bearer is not None
+    assert "copy access_token again" in bearer.message
+
+
+def test_failures_name_the_store_that_answered() -> None:
+    failure = classify(make_response(503, {"message": "down"}))
+    assert failure is not None
+    assert failure.message.startswith("Magento at https://shop.example.com answered GET ")

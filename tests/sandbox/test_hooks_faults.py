@@ -206,7 +206,7 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
             "40",
             "--seed",
             "2",
-            "--version",
+            "--magento-version",
             "2.3",
             "--bearer-store-view",
             "de=yes",

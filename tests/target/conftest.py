@@ -184,6 +184,15 @@ def state_message(value: Any) -> dict[str, Any]:
     return {"type": "STATE", "value": {"bookmarks": {"orders": {"replication_key_value": value}}}}
 
 
+def no_new_orders() -> list[dict[str, Any]]:
+    """A tap run that found nothing new: the orders SCHEMA and no records.
+
+    A run with no orders SCHEMA at all fails (the tap may be sending orders under another
+    stream name); this one succeeds and only does the end-of-run work.
+    """
+    return [schema_message()]
+
+
 def singer_text(messages: Iterable[dict[str, Any]]) -> str:
     return "".join(json.dumps(message) + "\n" for message in messages)
 

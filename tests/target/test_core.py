@@ -2,15 +2,20 @@
 
 The SDK's files use streams other than ``orders``; for target-dropstream they check that
 any tap's output (arrays, camelCase, odd characters, schema updates, no keys, ...) passes
-through without breaking the run. Left out, with the reason:
+through without breaking the run. They run with ``allow_missing_orders_stream`` (a run with
+no ``orders`` stream fails otherwise, see test_stream_names.py); the same cases shaped as
+Magento orders, with what each stores, rejects and passes on, are in
+test_sdk_orders_cases.py. Left out, with the reason:
 
 - ``TargetRecordMissingKeyProperty`` expects ``MissingKeyPropertiesError``. The target
   ignores streams other than ``orders``, and for ``orders`` a record without ``entity_id``
-  is kept in ``rejected_records`` instead of failing the run (tested in test_target.py).
+  is kept in ``rejected_records`` instead of failing the run (test_target.py, and the
+  orders-shaped case in test_sdk_orders_cases.py).
 - ``TargetMultipleStateMessages`` expects every STATE to be echoed as it arrives. singer-sdk
   targets pass STATE on only when all sinks are drained (end of input, record age, SIGTERM),
   so only the last one comes out; the SDK's own suite comments it out for that reason.
-  What this target guarantees instead (STATE only after commit) is in test_delivery.py.
+  What this target guarantees instead (STATE only after commit) is in test_delivery.py and
+  the orders-shaped case in test_sdk_orders_cases.py.
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ standard_tests = SingerTestSuite(
 # autouse fixture below points the working directory at a fresh temporary directory.
 TestTargetDropstream = get_target_test_class(
     TargetDropstream,
-    config={},
+    config={"allow_missing_orders_stream": True},
     custom_suites=[standard_tests],
     suite_config=SuiteConfig(),
     include_target_tests=False,

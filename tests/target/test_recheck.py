@@ -21,7 +21,7 @@ from target_dropstream.rules import shippable_lines
 from target_dropstream.settings import TargetSettings
 from target_dropstream.store import FulfillmentStore
 from tests.conftest import sandbox_config
-from tests.target.conftest import NOW, orders_stream, run_target
+from tests.target.conftest import NOW, no_new_orders, orders_stream, run_target
 
 DELAY_MINUTES = 60 * 24 * 365 * 20  # seeded orders are months old: hold them for 20 years
 LATER = NOW + timedelta(days=365 * 21)
@@ -161,6 +161,6 @@ def test_cli_release_shows_magentos_message(
 def test_end_of_run_release_rechecks_too(sandbox: MagentoSandbox, sqlite_url: str) -> None:
     config, ids = _load_held(sandbox, sqlite_url, 3)
     sandbox.data.update_order(ids[0], status="holded", state="holded")
-    run_target(config, "", now=LATER)
+    run_target(config, no_new_orders(), now=LATER)
     states = _states(sqlite_url)
     assert [states[i][0] for i in ids] == ["held", "ready", "ready"]

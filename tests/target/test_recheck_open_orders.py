@@ -29,7 +29,7 @@ from target_dropstream.rules import shippable_lines
 from target_dropstream.settings import TargetSettings
 from target_dropstream.store import FulfillmentStore
 from tests.conftest import sandbox_config
-from tests.target.conftest import NOW, orders_stream, run_target
+from tests.target.conftest import NOW, no_new_orders, orders_stream, run_target
 
 LATER = NOW + timedelta(minutes=1)
 NEW_ADDRESS = {
@@ -151,7 +151,7 @@ def test_address_edit_after_import_reaches_the_store_before_the_warehouse_ships(
     # Magento keeps updated_at: the tap would never stream the order again.
     assert sb.data.get_order(record["entity_id"])["updated_at"] == record["updated_at"]
 
-    run_target(config, "", now=LATER)  # the next run, with nothing new in the stream
+    run_target(config, no_new_orders(), now=LATER)  # the next run, with nothing new in the stream
     row = order_row(sqlite_url, record["entity_id"])
     assert row["ship_to_street"] == "12 New Street\nFlat 3"
     assert (row["ship_to_name"], row["ship_to_city"], row["ship_to_postcode"]) == (
@@ -209,7 +209,7 @@ def test_a_partial_shipment_by_the_merchant_reduces_the_lines(
         f"/order/{record['entity_id']}/ship",
         {"items": [{"order_item_id": item["item_id"], "qty": 1}]},
     )
-    run_target(config, "", now=LATER)
+    run_target(config, no_new_orders(), now=LATER)
 
     after = line_qty(sqlite_url, record["entity_id"])
     assert after[item["item_id"]] == item["qty_ordered"] - 1  # never ship it twice
@@ -220,7 +220,7 @@ def test_a_partial_shipment_by_the_merchant_reduces_the_lines(
 
     # The merchant ships the rest: the order is shipped, nothing is left for the warehouse.
     admin(sb, "POST", f"/order/{record['entity_id']}/ship", {})
-    run_target(config, "", now=LATER + timedelta(minutes=30))
+    run_target(config, no_new_orders(), now=LATER + timedelta(minutes=30))
     row = order_row(sqlite_url, record["entity_id"])
     assert row["state"] == "shipped"
     assert "outside the warehouse" in row["state_reason"]
@@ -379,15 +379,15 @@ def test_the_interval_is_respected(sb: MagentoSandbox, sqlite_url: str) -> None:
     config = load(sb, sqlite_url, records, recheck_interval_minutes=30)
     assert len(searches(sb)) == 1  # loaded orders are read back at the end of the run
     sb.clear_requests()
-    run_target(config, "", now=NOW + timedelta(minutes=29))
+    run_target(config, no_new_orders(), now=NOW + timedelta(minutes=29))
     assert searches(sb) == []
-    run_target(config, "", now=NOW + timedelta(minutes=30))
+    run_target(config, no_new_orders(), now=NOW + timedelta(minutes=30))
     assert len(searches(sb)) == 1
 
     every_run = {**config, "recheck_interval_minutes": 0}
     sb.clear_requests()
-    run_target(every_run, "", now=NOW + timedelta(minutes=30))
-    run_target(every_run, "", now=NOW + timedelta(minutes=30))
+    run_target(every_run, no_new_orders(), now=NOW + timedelta(minutes=30))
+    run_target(every_run, no_new_orders(), now=NOW + timedelta(minutes=30))
     assert len(searches(sb)) == 2
 
 
@@ -426,7 +426,7 @@ def test_magento_unreachable_leaves_ready_orders_as_they_are_and_says_so(
     assert "Field entity_id is not allowed here" in result.output
     assert order_row(sqlite_url, record["entity_id"]) == before  # nothing changed, not even
     # rechecked_at: the next run reads it again
-    run_target(config, "", now=LATER)
+    run_target(config, no_new_orders(), now=LATER)
     assert order_row(sqlite_url, record["entity_id"])["ship_to_city"] == "Springfield"
 
 

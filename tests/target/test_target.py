@@ -16,6 +16,7 @@ from tests.target.conftest import (
     DATA_DIR,
     NOW,
     dump_store,
+    no_new_orders,
     order,
     orders_stream,
     record_message,
@@ -185,9 +186,9 @@ def test_held_orders_are_released_by_a_later_run_without_records(sqlite_url: str
     placed = (NOW - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
     run_target(config, orders_stream([order(1, created_at=placed)]))
     assert query(sqlite_url, "SELECT state FROM fulfillment_orders") == [("held",)]
-    run_target(config, "", now=NOW + timedelta(minutes=59))
+    run_target(config, no_new_orders(), now=NOW + timedelta(minutes=59))
     assert query(sqlite_url, "SELECT state FROM fulfillment_orders") == [("held",)]
-    run_target(config, "", now=NOW + timedelta(minutes=60))  # Magento sent nothing again
+    run_target(config, no_new_orders(), now=NOW + timedelta(minutes=60))  # nothing new from Magento
     assert query(sqlite_url, "SELECT state FROM fulfillment_orders") == [("ready",)]
 
 
