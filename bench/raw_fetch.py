@@ -4,7 +4,8 @@ Same searchCriteria as the tap (status filter, keyset over (updated_at, entity_i
 "before Magento's current second" bound), one JSON line per order on stdout. With
 ``--concurrency N`` the range after the first page is cut into time slices of about four
 pages, fetched by N threads and written in order, as the tap does. Nothing else: no
-Singer, no schema, no timestamp conversion.
+Singer, no schema, no timestamp conversion. ``--parse-only`` writes nothing (requests +
+``json.loads`` per page only: the floor ``bench.profile_tap`` compares the tap's CPU with).
 
     python -m bench.raw_fetch STORE_URL TOKEN --statuses a,b --page-size 100 --concurrency 4
 """
@@ -76,9 +77,9 @@ class Fetcher:
         lower: str | None,
         after: tuple[str, int] | None,
         upper: str,
-        write: Any = None,
+        emit: Any = None,
     ) -> list:
-        """Every order of one range, keyset-paged (written page by page when ``write``)."""
+        """Every order of one range, keyset-paged (emitted page by page when ``emit``)."""
         items: list[dict] = []
         while True:
             groups: list = []
@@ -92,11 +93,10 @@ class Fetcher:
             groups.append([("updated_at", upper, "lt")])
             page, _ = self.get(groups)
             batch = page.get("items") or []
-            if write is None:
+            if emit is None:
                 items.extend(batch)
             else:
-                for item in batch:
-                    write(json.dumps(item) + "\n")
+                emit(batch)
             if not batch or len(batch) >= page["total_count"]:
                 return items
             after = (batch[-1]["updated_at"], batch[-1]["entity_id"])
@@ -118,14 +118,20 @@ def main() -> int:
     parser.add_argument("--start", default=None, help="Magento text, inclusive")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--parse-only", action="store_true", help="fetch and decode, write nothing")
     args = parser.parse_args()
     fetcher = Fetcher(args.store_url, args.token, args.statuses, args.page_size)
     out = sys.stdout
+
+    def emit(items: list) -> None:
+        if not args.parse_only:
+            for item in items:
+                out.write(json.dumps(item) + "\n")
+
     groups = [[("updated_at", args.start, "gteq")]] if args.start else []
     first, second = fetcher.get(groups)
     items = first.get("items") or []
-    for item in items:
-        out.write(json.dumps(item) + "\n")
+    emit(items)
     if not items or len(items) >= first["total_count"]:
         return 0
     after = (items[-1]["updated_at"], items[-1]["entity_id"])
@@ -141,16 +147,14 @@ def main() -> int:
         ranges = [(None, after, bounds[0])]
         ranges += [(a, None, b) for a, b in pairwise(bounds)]
     if len(ranges) == 1:
-        fetcher.run_range(*ranges[0], write=out.write)
+        fetcher.run_range(*ranges[0], emit=emit)
     else:
         with ThreadPoolExecutor(max_workers=max(1, args.concurrency)) as pool:
             for chunk in pool.map(lambda r: fetcher.run_range(*r), ranges):
-                for item in chunk:
-                    out.write(json.dumps(item) + "\n")
+                emit(chunk)
     # The same last request the tap sends: what changed since the first answer.
     tail, _ = fetcher.get([[("updated_at", second, "gteq")], [("updated_at", second, "lt")]])
-    for item in tail.get("items") or []:
-        out.write(json.dumps(item) + "\n")
+    emit(tail.get("items") or [])
     return 0
 
 

@@ -34,7 +34,7 @@ import math
 from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from tap_magento2.timestamps import (
     _MAGENTO_TIMESTAMP,
@@ -45,9 +45,6 @@ from tap_magento2.timestamps import (
 
 #: Conforms one value; appends the paths of the properties it drops to the list.
 Rule = Callable[[Any, list[str]], Any]
-
-#: Orders, their items and addresses share a handful of distinct timestamps.
-_rfc3339 = lru_cache(maxsize=4096)(magento_to_rfc3339)
 
 #: Types whose values no rule changes unless the key is a timestamp or boolean-only key
 #: (finite decimals too, but ``_Object.apply`` tells those apart from the others).
@@ -99,9 +96,10 @@ def _has_one_items_schema(schema: dict[str, Any]) -> bool:
 # Values.
 
 
-def _timestamp(value: str) -> str:
+@lru_cache(maxsize=4096)  # orders, their items and addresses share a few timestamps
+def _timestamp(value: str) -> str | None:
     """A string under a ``*_at`` key, in RFC 3339 if it is a Magento timestamp."""
-    return _rfc3339(value) if _MAGENTO_TIMESTAMP.match(value) else value
+    return magento_to_rfc3339(value) if _MAGENTO_TIMESTAMP.match(value) else value
 
 
 def _scalar(value: Any, boolean_only: bool, allows_boolean: bool) -> Any:
@@ -122,7 +120,29 @@ def _scalar(value: Any, boolean_only: bool, allows_boolean: bool) -> Any:
     return value
 
 
-def _rule(schema: dict[str, Any], path: str, *, timestamps: bool, element: bool) -> Rule:
+class _Compiled(NamedTuple):
+    """A property schema read once: its rule, and the parts ``_Object.apply`` calls directly."""
+
+    rule: Rule
+    #: What ``rule`` does with an object: ``node.apply`` (an object schema listing properties).
+    node: _Object | None
+    #: What ``rule`` does with an array: each element by ``items.rule`` (one items schema).
+    items: _Compiled | None
+
+    def conform_elements(self, values: list[Any], unmapped: list[str]) -> list[Any]:
+        """``rule`` of an array: each element by ``items``, objects straight to its node."""
+        element = self.items
+        assert element is not None
+        node, rule = element.node, element.rule
+        if node is None:
+            return [rule(value, unmapped) for value in values]
+        return [
+            node.apply(value, unmapped) if type(value) is dict else rule(value, unmapped)
+            for value in values
+        ]
+
+
+def _compile(schema: dict[str, Any], path: str, *, timestamps: bool, element: bool) -> _Compiled:
     """How a value under ``schema`` (at ``path``) is conformed, decided once.
 
     ``timestamps``: the value's key ends in ``_at``, so a Magento timestamp string there is
@@ -134,7 +154,7 @@ def _rule(schema: dict[str, Any], path: str, *, timestamps: bool, element: bool)
     node = _Object(schema, path) if _is_object(schema) and "properties" in schema else None
     items = None
     if not element and _has_one_items_schema(schema):
-        items = _rule(schema["items"], path, timestamps=False, element=True)
+        items = _compile(schema["items"], path, timestamps=False, element=True)
 
     def conform(value: Any, unmapped: list[str]) -> Any:
         if isinstance(value, str):
@@ -145,20 +165,30 @@ def _rule(schema: dict[str, Any], path: str, *, timestamps: bool, element: bool)
                 return node.apply(value, unmapped)
             value = convert_timestamps(value)
         elif isinstance(value, list):
-            if items is not None:
-                return [items(item, unmapped) for item in value]
+            if compiled.items is not None:
+                return compiled.conform_elements(value, unmapped)
             value = convert_timestamps(value)
         else:
             return _scalar(value, boolean_only, allows_boolean)
         return True if boolean_only and value is not None else value
 
-    return conform
+    compiled = _Compiled(conform, node, items)
+    return compiled
 
 
 class _Object:
     """The rules of one object schema at one place in the record."""
 
-    __slots__ = ("keep_unlisted", "listed", "prefix", "rules", "touch")
+    __slots__ = (
+        "arrays",
+        "keep_unlisted",
+        "listed",
+        "objects",
+        "prefix",
+        "rules",
+        "stamps",
+        "touch",
+    )
 
     def __init__(self, schema: dict[str, Any], path: str | None) -> None:
         properties: dict[str, Any] = schema["properties"]
@@ -166,39 +196,58 @@ class _Object:
         self.prefix = "" if path is None else f"{path}."
         self.keep_unlisted = bool(schema.get("additionalProperties"))
         self.listed = frozenset(properties)
-        self.rules: dict[str, Rule] = {
-            name: _rule(prop, self.prefix + name, timestamps=is_timestamp_key(name), element=False)
+        compiled = {
+            name: _compile(
+                prop, self.prefix + name, timestamps=is_timestamp_key(name), element=False
+            )
             for name, prop in properties.items()
         }
-        #: Keys whose strings, integers, booleans or nulls may change.
-        self.touch = tuple(
-            (name, self.rules[name])
+        self.rules: dict[str, Rule] = {name: c.rule for name, c in compiled.items()}
+        #: Shortcuts to what ``rules`` do with an object or an array under these keys.
+        self.objects = {name: c.node for name, c in compiled.items() if c.node is not None}
+        self.arrays = {name: c for name, c in compiled.items() if c.items is not None}
+        #: Timestamp keys whose rule changes only strings (to ``_timestamp``), and the other
+        #: keys whose strings, integers, booleans or nulls may change.
+        self.stamps = tuple(
+            name
             for name, prop in properties.items()
-            if is_timestamp_key(name) or _is_boolean_only(prop)
+            if is_timestamp_key(name) and not _is_boolean_only(prop)
+        )
+        self.touch = tuple(
+            (name, self.rules[name]) for name, prop in properties.items() if _is_boolean_only(prop)
         )
 
     def apply(self, obj: dict[str, Any], unmapped: list[str]) -> dict[str, Any]:
         all_listed = self.listed.issuperset(obj)
         if not all_listed and not self.keep_unlisted:
             return self._apply_in_order(obj, unmapped)
-        # Copy, then rewrite only what can change: plain values under the keys in
-        # ``touch``; objects, arrays, floats, NaN or infinite decimals and values of other
-        # types under any key; unlisted keys.
+        # Copy, then rewrite only what can change: strings under the keys in ``stamps``;
+        # plain values under the keys in ``touch``; objects, arrays, floats, NaN or infinite
+        # decimals and values of other types under any key; unlisted keys.
         out = dict(obj)
         get = obj.get
+        for key in self.stamps:
+            value = get(key)
+            if type(value) is str:
+                out[key] = _timestamp(value)
         for key, rule in self.touch:
             value = get(key, _ABSENT)
             if type(value) in _PLAIN:
                 out[key] = rule(value, unmapped)
-        rules = self.rules
-        for key in [
-            k
-            for k, v in obj.items()
-            if type(v) not in _PLAIN and (type(v) is not Decimal or not v.is_finite())
-        ]:
-            rule = rules.get(key)
-            if rule is not None:
-                out[key] = rule(obj[key], unmapped)
+        rules, objects, arrays = self.rules, self.objects, self.arrays
+        for key, value in obj.items():
+            kind = type(value)
+            if kind in _PLAIN or (kind is Decimal and value.is_finite()):
+                continue
+            # What ``rules[key]`` would do, without its type checks for the common cases.
+            if kind is dict and key in objects:
+                out[key] = objects[key].apply(value, unmapped)
+            elif kind is list and key in arrays:
+                out[key] = arrays[key].conform_elements(value, unmapped)
+            else:
+                rule = rules.get(key)
+                if rule is not None:
+                    out[key] = rule(value, unmapped)
         if not all_listed:
             for key in obj.keys() - self.listed:
                 out[key] = _unlisted(key, obj[key])

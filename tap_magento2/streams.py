@@ -4,12 +4,15 @@ scoped to the configured store view, pages fetched concurrently in time slices."
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
+from singer_sdk import singerlib
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
@@ -119,6 +122,11 @@ class KeysetSearchStream(Magento2Stream):
 
     def __init__(self, tap: Tap, *, store_views: StoreViewsStream | None = None) -> None:
         super().__init__(tap)
+        #: ``read_page_head`` of each page, read once: ``check_answer`` and ``page_head`` need it.
+        self._heads: weakref.WeakKeyDictionary[requests.Response, PageHead | None] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._heads_lock = threading.Lock()
         self._store_views = store_views or StoreViewsStream(tap)
         self.progress = SyncProgress(self.noun, self.logger, every_pages=self.progress_every_pages)
         #: Takes over a list page that still answers HTTP 500 after the retries.
@@ -253,10 +261,20 @@ class KeysetSearchStream(Magento2Stream):
 
     def page_head(self, response: requests.Response) -> PageHead:
         """Keys and total_count of a checked page, decoding only those when possible."""
-        head = read_page_head(response.content, self.id_key)
+        head = self._read_head(response)
         if head is None:
             page = read_search_page(self.payload(response))
             head = PageHead([cursor_of(item, self.id_key) for item in page.items], page.total_count)
+        return head
+
+    def _read_head(self, response: requests.Response) -> PageHead | None:
+        """``read_page_head`` of a page, decoded once (pages are checked on fetch threads)."""
+        with self._heads_lock:
+            if response in self._heads:
+                return self._heads[response]
+        head = read_page_head(response.content, self.id_key)
+        with self._heads_lock:
+            self._heads[response] = head
         return head
 
     @override
@@ -272,7 +290,7 @@ class KeysetSearchStream(Magento2Stream):
             return
         # Decoding every order here would double the work: the keys are enough to check
         # the page; anything unusual takes the full path and its precise messages.
-        head = read_page_head(response.content, self.id_key)
+        head = self._read_head(response)
         if head is None:
             super().check_answer(response)
             return
@@ -312,6 +330,31 @@ class KeysetSearchStream(Magento2Stream):
                 self.name,
             )
         return converted
+
+    @cached_property
+    def every_property_selected(self) -> bool:
+        """No property of the catalog is deselected (a breadcrumb left out inherits)."""
+        return all(self.mask.values())
+
+    @override
+    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[Any]:
+        # Private SDK method, for speed (tests/tap/test_sdk_hooks.py): its deselected-property
+        # pass walks every object of every record even when nothing is deselected.
+        if not self.every_property_selected or self.TYPE_CONFORMANCE_LEVEL is not (
+            TypeConformanceLevel.NONE
+        ):
+            yield from super()._generate_record_messages(record)
+            return
+        # The SDK's messages without that pass (its conformance at level NONE is a no-op).
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield singerlib.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=datetime.now(UTC),
+                )
 
     @cached_property
     def conformer(self) -> RecordConformer:

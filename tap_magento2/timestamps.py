@@ -13,6 +13,7 @@ from typing import Any
 
 MAGENTO_FORMAT = "%Y-%m-%d %H:%M:%S"
 _MAGENTO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+_MAGENTO_LENGTH = len("2024-01-31 23:59:59")
 
 
 def is_timestamp_key(key: str) -> bool:
@@ -26,7 +27,11 @@ def magento_to_rfc3339(value: str) -> str | None:
     MySQL's zero date (``0000-00-00 00:00:00``) means "not set" and becomes None.
     """
     try:
-        moment = datetime.strptime(value, MAGENTO_FORMAT).replace(tzinfo=UTC)
+        if len(value) == _MAGENTO_LENGTH and value.isascii() and _MAGENTO_TIMESTAMP.match(value):
+            # Exactly Magento's form: read in C, ~10x faster than strptime, same result.
+            moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        else:
+            moment = datetime.strptime(value, MAGENTO_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
     return moment.isoformat()
