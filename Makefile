@@ -47,4 +47,4 @@ clean:
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
-	$(PY) -m bench.recheck --orders 10000
+

@@ -1,20 +1,26 @@
 """``make bench``: tap-magento2 and target-dropstream against their raw limits, in one run.
 
 A sandbox store (separate process, so its CPU is never counted) serves N orders with a
-latency model (default 50 ms per request + 1 ms per order on the page); one uncounted pass
-first lets it encode every order once, so its own CPU stays small while the rows run (it
-shares the machine's cores with what is measured). Each row runs as
-a child process; wall time, CPU time (child rusage) and peak RSS are measured, every row
-``--runs`` times (rows interleaved, so a noisy moment hits all rows alike), and the median
-is reported with its ratio to the row's raw limit:
+latency model (default 50 ms per request + 1 ms per order on the page); a second one serves
+the same orders at a flat latency (default 20 ms per request). One uncounted pass first lets
+each encode every order once, so its own CPU stays small while the rows run (it shares the
+machine's cores with what is measured). Each row runs as a child process; wall time, CPU
+time (child rusage) and peak RSS are measured, every row ``--runs`` times (rows
+interleaved, so a noisy moment hits all rows alike), and the median is reported with its
+ratio to the row's raw limit:
 
-* raw fetch, sequential and with N requests in flight (``bench.raw_fetch``);
-* tap-magento2 to /dev/null (N = ``--concurrency``, the tap's default);
+* the parse-only loop (requests + ``json.loads`` per page, no output) and the raw fetch
+  (also writes each order as a JSON line), sequential and with N requests in flight
+  (``bench.raw_fetch``);
+* tap-magento2 to /dev/null (N = ``--concurrency``, the tap's default), on both sandboxes;
 * target-dropstream loading the tap's output into SQLite and PostgreSQL, against the raw
   store limit (``bench.raw_store``: one executemany per batch of the same rows);
 * ``tap-magento2 | target-dropstream`` and ``meltano run`` (skipped with a reason when
-  Meltano or PostgreSQL are not available).
+  Meltano or PostgreSQL are not available);
+* the end-of-run re-check of 10,000 open orders (``bench.recheck``).
 
+Then each performance goal (``bench.goals``) is printed with its measured ratio and PASS or
+MISS. ``--large`` adds one run of the tap and the targets at 200,000 orders, for peak RSS.
 Results go to ``bench-results/<timestamp>.json``; ``--compare FILE`` prints the change
 against an earlier result.
 """
@@ -41,6 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import goals, names
 from bench.measure import Measurement, run_measured
 from scripts.meltano_venv import MeltanoInstallError, ensure_meltano, install_plugins
 
@@ -186,29 +193,44 @@ def check_records(singer_file: Path, orders: int) -> None:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, orders: int, work: Path) -> None:
+    def __init__(
+        self, args: argparse.Namespace, orders: int, work: Path, *, large: bool = False
+    ) -> None:
         self.args = args
         self.orders = orders
         self.work = work
+        #: Only the peak-RSS rows (tap and targets) at this size: see ``rows``.
+        self.large = large
         self.sandbox = Sandbox(orders, args.latency_ms, args.latency_per_order_ms)
-        self.meltano_executable, self.meltano_plugins, self.meltano_problem = prepare_meltano()
+        #: The same orders behind a flat per-request latency (goal 2 at 20 ms), or None.
+        self.flat: Sandbox | None = None
+        if args.flat_latency_ms > 0 and not large:
+            self.flat = Sandbox(orders, args.flat_latency_ms, 0.0)
+        self.meltano_executable, self.meltano_plugins, self.meltano_problem = (
+            (None, None, "not run at this size") if large else prepare_meltano()
+        )
         self.singer_file = work / "orders.singer"
-        self.tap_config = work / "tap.json"
-        self.tap_config.write_text(
+        self.tap_config = self._write_tap_config(work / "tap.json", self.sandbox)
+        self.flat_tap_config = (
+            self._write_tap_config(work / "tap-flat.json", self.flat) if self.flat else None
+        )
+        self.catalog = work / "catalog.json"
+        self.catalog.write_text(json.dumps(orders_only(self._discover())))
+
+    def _write_tap_config(self, path: Path, sandbox: Sandbox) -> Path:
+        path.write_text(
             json.dumps(
                 {
-                    "store_url": self.sandbox.url,
-                    "access_token": self.sandbox.token,
+                    "store_url": sandbox.url,
+                    "access_token": sandbox.token,
                     "order_import_status": STATUSES.split(","),
                     "start_date": START.replace(" ", "T") + "Z",
-                    "page_size": args.page_size,
-                    "max_concurrent_requests": args.concurrency,
+                    "page_size": self.args.page_size,
+                    "max_concurrent_requests": self.args.concurrency,
                 }
             )
         )
-
-        self.catalog = work / "catalog.json"
-        self.catalog.write_text(json.dumps(orders_only(self._discover())))
+        return path
 
     def _discover(self) -> dict[str, Any]:
         done = subprocess.run(
@@ -232,16 +254,23 @@ class Bench:
 
     def close(self) -> None:
         self.sandbox.stop()
+        if self.flat:
+            self.flat.stop()
 
-    def raw_fetch(self, concurrency: int) -> Callable[[int], Measurement]:
+    def raw_fetch(
+        self, concurrency: int, *, parse_only: bool = False, sandbox: Sandbox | None = None
+    ) -> Callable[[int], Measurement]:
+        """The raw loop; ``parse_only``: requests + ``json.loads`` per page, no output."""
+        sandbox = sandbox or self.sandbox
+
         def run(_: int) -> Measurement:
             return run_measured(
                 [
                     str(PYTHON),
                     "-m",
                     "bench.raw_fetch",
-                    self.sandbox.url,
-                    self.sandbox.token,
+                    sandbox.url,
+                    sandbox.token,
                     "--statuses",
                     STATUSES,
                     "--start",
@@ -250,6 +279,7 @@ class Bench:
                     str(self.args.page_size),
                     "--concurrency",
                     str(concurrency),
+                    *(["--parse-only"] if parse_only else []),
                 ],
                 cwd=ROOT,
             )
@@ -264,6 +294,10 @@ class Bench:
         if measurement.returncode == 0:
             check_records(self.singer_file, self.orders)
         return measurement
+
+    def flat_tap(self, _: int) -> Measurement:
+        assert self.flat_tap_config is not None
+        return run_measured(self.tap_command(self.flat_tap_config))
 
     def _target_config(self, database_url: str) -> Path:
         path = self.work / f"target-{abs(hash(database_url))}.json"
@@ -369,51 +403,40 @@ class Bench:
 
     def rows(self) -> list[Row]:
         n = self.args.concurrency
-        rows = [
-            Row("raw fetch, 1 in flight", self.raw_fetch(1)),
-            Row(f"raw fetch, {n} in flight", self.raw_fetch(n), limit="raw fetch, 1 in flight"),
+        pg_problem = postgres_problem()
+        tap = Row(names.TAP, self.tap, limit=names.RAW_FETCH_N)
+        targets = [
+            Row(names.RAW_STORE_SQLITE, self.raw_store("sqlite")),
+            Row(names.TARGET_SQLITE, self.target("sqlite"), limit=names.RAW_STORE_SQLITE),
+            Row(names.RAW_STORE_PG, self.raw_store("postgresql"), skipped=pg_problem),
             Row(
-                f"tap-magento2 > /dev/null ({n} in flight)",
-                self.tap,
-                limit=f"raw fetch, {n} in flight",
+                names.TARGET_PG,
+                self.target("postgresql"),
+                limit=names.RAW_STORE_PG,
+                skipped=pg_problem,
             ),
+        ]
+        if self.large:
+            # Peak RSS at scale: the tap (its output feeds the targets) and the targets, once.
+            tap.limit = None
+            return [tap, targets[1], targets[3]]
+        rows = [
+            Row(names.PARSE_ONLY_1, self.raw_fetch(1, parse_only=True)),
+            Row(names.RAW_FETCH_1, self.raw_fetch(1)),
+            Row(names.RAW_FETCH_N, self.raw_fetch(n), limit=names.RAW_FETCH_1),
+            tap,
         ]
         if self.args.sequential_tap:
-            rows.append(
-                Row(
-                    "tap-magento2 > /dev/null (1 in flight)",
-                    self._sequential_tap,
-                    limit="raw fetch, 1 in flight",
-                )
-            )
+            rows.append(Row(names.TAP_1, self._sequential_tap, limit=names.RAW_FETCH_1))
+        if self.flat:
+            rows += [
+                Row(names.FLAT_PARSE_ONLY_1, self.raw_fetch(1, parse_only=True, sandbox=self.flat)),
+                Row(names.FLAT_TAP, self.flat_tap, limit=names.FLAT_PARSE_ONLY_1),
+            ]
         rows += [
-            Row("raw store: executemany, SQLite", self.raw_store("sqlite")),
-            Row(
-                "target-dropstream < file, SQLite",
-                self.target("sqlite"),
-                limit="raw store: executemany, SQLite",
-            ),
-        ]
-        pg_problem = postgres_problem()
-        rows += [
-            Row(
-                "raw store: executemany, PostgreSQL",
-                self.raw_store("postgresql"),
-                skipped=pg_problem,
-            ),
-            Row(
-                "target-dropstream < file, PostgreSQL",
-                self.target("postgresql"),
-                limit="raw store: executemany, PostgreSQL",
-                skipped=pg_problem,
-            ),
-            Row("tap | target (SQLite)", self.pipe, limit=f"raw fetch, {n} in flight"),
-            Row(
-                "meltano run tap | target (SQLite)",
-                self.meltano,
-                limit=f"raw fetch, {n} in flight",
-                skipped=self.meltano_problem,
-            ),
+            *targets,
+            Row(names.PIPE, self.pipe, limit=names.RAW_FETCH_N),
+            Row(names.MELTANO, self.meltano, limit=names.PIPE, skipped=self.meltano_problem),
         ]
         return rows
 
@@ -519,18 +542,33 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--large", action="store_true", help="also 100,000 orders")
-    parser.add_argument("--orders", type=int, action="append", help="order counts (repeatable)")
+    parser.add_argument(
+        "--large", action="store_true", help="also 200,000 orders, once: peak RSS of tap and target"
+    )
+    parser.add_argument("--orders", type=int, default=20_000, help="orders (default 20000)")
+    parser.add_argument("--large-orders", type=int, default=200_000, help="orders with --large")
     parser.add_argument("--runs", type=int, default=3, help="runs per row (median reported)")
-    parser.add_argument("--concurrency", type=int, default=4, help="requests in flight")
+    parser.add_argument("--concurrency", type=int, default=4, help="requests in flight (N)")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--latency-per-order-ms", type=float, default=1.0)
+    parser.add_argument(
+        "--flat-latency-ms",
+        type=float,
+        default=20.0,
+        help="a second sandbox at this flat latency for goal 2 (0: not run)",
+    )
+    parser.add_argument(
+        "--recheck-orders",
+        type=int,
+        default=10_000,
+        help="open orders for the re-check measurement, goal 5 (0: not run)",
+    )
     parser.add_argument("--sequential-tap", action="store_true", help="add the tap at 1 in flight")
     parser.add_argument("--compare", type=Path, help="an earlier bench-results/*.json")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args(argv)
-    sizes = args.orders or ([20_000, 100_000] if args.large else [20_000])
+    sizes = [(args.orders, False)] + ([(args.large_orders, True)] if args.large else [])
     previous = None
     if args.compare:
         old = json.loads(args.compare.read_text())
@@ -538,36 +576,23 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     say(
         f"bench {started:%Y-%m-%d %H:%M} UTC, {machine()['nproc']} CPUs ({machine()['cpu']}), "
-        f"latency {args.latency_ms:g} ms/request + {args.latency_per_order_ms:g} ms/order, "
+        f"latency model {args.latency_ms:g} ms/request + {args.latency_per_order_ms:g} ms/order, "
+        f"flat latency {args.flat_latency_ms:g} ms/request, N = {args.concurrency} in flight, "
         f"page size {args.page_size}, {args.runs} run(s) per row"
     )
     all_entries: list[dict[str, Any]] = []
-    for orders in sizes:
-        with tempfile.TemporaryDirectory(prefix="dropstream-bench-") as tmp:
-            bench = Bench(args, orders, Path(tmp))
-            try:
-                rows = bench.rows()
-                warm = bench.raw_fetch(args.concurrency)(0)
-                say(f"  [{orders} orders] warm-up pass (not counted): {warm.wall_s:.2f} s wall")
-                for index in range(args.runs):
-                    for row in rows:
-                        if row.skipped:
-                            continue
-                        measurement = row.run(index)
-                        row.results.append(measurement)
-                        status = "" if measurement.returncode == 0 else "  FAILED"
-                        say(
-                            f"  [{orders} orders, run {index + 1}/{args.runs}] {row.name}: "
-                            f"{measurement.wall_s:.2f} s wall, {measurement.cpu_s:.2f} s CPU, "
-                            f"{measurement.peak_rss_mb:.0f} MB{status}"
-                        )
-                        if measurement.returncode != 0:
-                            sys.stderr.write(measurement.stderr_tail + "\n")
-            finally:
-                bench.close()
-            all_entries += summarize(rows, orders)
+    for orders, large in sizes:
+        all_entries += run_size(args, orders, large=large)
+    recheck = None
+    if args.recheck_orders > 0:
+        say(f"  re-check of {args.recheck_orders} open orders (bench.recheck)")
+        recheck = measure_recheck(args)
+    outcomes = goals.evaluate(all_entries, recheck)
     say()
     print_table(all_entries, previous)
+    say()
+    for line in goals.render(outcomes):
+        say(line)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     path = args.results_dir / f"{started:%Y%m%dT%H%M%SZ}.json"
     path.write_text(
@@ -578,12 +603,58 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": machine(),
                 "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                 "rows": all_entries,
+                "recheck": recheck,
+                "goals": goals.as_json(outcomes),
             },
             indent=2,
         )
     )
     say(f"\nresults: {path}")
     return 1 if any(e.get("failed_runs") for e in all_entries) else 0
+
+
+def run_size(args: argparse.Namespace, orders: int, *, large: bool) -> list[dict[str, Any]]:
+    """Every row at one size, ``--runs`` times interleaved (once for the large size)."""
+    runs = 1 if large else args.runs
+    with tempfile.TemporaryDirectory(prefix="dropstream-bench-") as tmp:
+        bench = Bench(args, orders, Path(tmp), large=large)
+        try:
+            rows = bench.rows()
+            for sandbox in filter(None, (bench.sandbox, bench.flat)):
+                warm = bench.raw_fetch(args.concurrency, parse_only=True, sandbox=sandbox)(0)
+                say(f"  [{orders} orders] warm-up pass (not counted): {warm.wall_s:.2f} s wall")
+            for index in range(runs):
+                for row in rows:
+                    if row.skipped:
+                        continue
+                    measurement = row.run(index)
+                    row.results.append(measurement)
+                    status = "" if measurement.returncode == 0 else "  FAILED"
+                    say(
+                        f"  [{orders} orders, run {index + 1}/{runs}] {row.name}: "
+                        f"{measurement.wall_s:.2f} s wall, {measurement.cpu_s:.2f} s CPU, "
+                        f"{measurement.peak_rss_mb:.0f} MB{status}"
+                    )
+                    if measurement.returncode != 0:
+                        sys.stderr.write(measurement.stderr_tail + "\n")
+        finally:
+            bench.close()
+    return summarize(rows, orders)
+
+
+def measure_recheck(args: argparse.Namespace) -> dict[str, Any]:
+    """Goal 5: one re-check of ``--recheck-orders`` open orders, in this process."""
+    from bench import recheck
+
+    result = recheck.measure(
+        args.recheck_orders, args.page_size, args.latency_ms, args.latency_per_order_ms
+    )
+    result["pages"] = -(-args.recheck_orders // args.page_size)
+    say(
+        f"  re-check: {result['requests']} request(s) for {result['orders']} open orders, "
+        f"{result['seconds']:.1f} s"
+    )
+    return result
 
 
 if __name__ == "__main__":
