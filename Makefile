@@ -4,14 +4,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow test-contract demo lint install clean readme definitions
+.PHONY: test test-slow test-contract demo fleet-demo lint install clean readme definitions
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml magerest/version.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,fleet]'
 	@touch $(STAMP)
 
 test: $(STAMP)
@@ -26,11 +26,16 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q --run-slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench packaging
-	$(VENV)/bin/ruff format --check magerest tap_magento2 target_dropstream magento2_sandbox tests scripts bench packaging
+	$(VENV)/bin/ruff check magerest tap_magento2 target_dropstream magento2_sandbox dropstream_fleet tests scripts bench packaging
+	$(VENV)/bin/ruff format --check magerest tap_magento2 target_dropstream magento2_sandbox dropstream_fleet tests scripts bench packaging
 
 demo: $(STAMP)
 	@$(PY) -m scripts.demo
+
+# Three sandbox stores (one healthy, one slow, one down) through the fleet on Dagster, into a
+# throwaway PostgreSQL database, twice (README, "Scaling out").
+fleet-demo: $(STAMP)
+	@$(PY) -m dropstream_fleet.demo
 
 readme: $(STAMP)
 	$(PY) -m scripts.readme_settings

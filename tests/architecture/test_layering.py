@@ -6,6 +6,9 @@
 - ``magento2_sandbox`` is a stand-alone fake store: it imports nothing of ours.
 - ``target_dropstream.store`` imports only the target's models, rules, re-check and settings
   (and SQLAlchemy): no HTTP client, no singer_sdk.
+- ``dropstream_fleet`` (the fleet on Dagster) runs the plugins only through ``meltano``: it
+  imports neither plugin nor the shared REST client; only its ``demo`` module (also used by
+  the fleet tests and bench) starts sandboxes and Meltano's install helper.
 - No package has an import cycle (``if TYPE_CHECKING:`` imports do not run, so they do not count).
 """
 
@@ -20,6 +23,7 @@ OURS = (
     "tap_magento2",
     "target_dropstream",
     "magento2_sandbox",
+    "dropstream_fleet",
     "tests",
     "scripts",
     "bench",
@@ -85,8 +89,20 @@ def test_the_sandbox_imports_nothing_of_ours() -> None:
     assert foreign_imports("magento2_sandbox", others) == []
 
 
+def test_the_fleet_runs_the_plugins_only_through_meltano() -> None:
+    forbidden = ("magerest", "tap_magento2", "target_dropstream", "tests", "bench")
+    assert foreign_imports("dropstream_fleet", forbidden) == []
+    outside_demo = [
+        found
+        for found in foreign_imports("dropstream_fleet", ("magento2_sandbox", "scripts"))
+        if not found.startswith("dropstream_fleet.demo ")
+    ]
+    assert outside_demo == []
+
+
 @pytest.mark.parametrize(
-    "package", ["magerest", "magento2_sandbox", "tap_magento2", "target_dropstream"]
+    "package",
+    ["magerest", "magento2_sandbox", "tap_magento2", "target_dropstream", "dropstream_fleet"],
 )
 def test_no_import_cycles(package: str) -> None:
     assert cycles(internal_graph(package)) == []

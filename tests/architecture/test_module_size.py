@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.architecture.imports import ROOT
 
-PACKAGES = ("magerest", "tap_magento2", "target_dropstream", "magento2_sandbox")
+PACKAGES = ("magerest", "tap_magento2", "target_dropstream", "magento2_sandbox", "dropstream_fleet")
 MAX_LINES = 400
 REASON_PHRASE = "longer than"
 
