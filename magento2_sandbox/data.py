@@ -142,6 +142,9 @@ class SandboxData:
     def sorted_positions(self, spec: SortSpec, build: Callable[[], list[int]]) -> list[int]:
         return self._cache(("perm", spec), build)
 
+    def sorted_ranks(self, spec: SortSpec, build: Callable[[], list[int]]) -> list[int]:
+        return self._cache(("rank", spec), build)
+
     # -- mutation hooks --------------------------------------------------------------------------
     def _sync_index(self, pos: int, order: dict[str, Any]) -> None:
         idx = self.index

@@ -22,6 +22,7 @@ from .search_criteria import (
     UnsupportedConditionError,
     value_predicate,
 )
+from .time_ranges import ts_intervals
 
 if TYPE_CHECKING:
     from .data import SandboxData
@@ -65,7 +66,6 @@ SALES_ORDER_COLUMNS = frozenset(
 INDEX_FIELDS = frozenset(
     {"entity_id", "created_at", "updated_at", "status", "state", "store_id", "increment_id"}
 )
-MAX_EPOCH = 253402300799  # 9999-12-31 23:59:59
 
 
 def column_value(order: dict[str, Any], field: str) -> Any:
@@ -79,58 +79,19 @@ def column_value(order: dict[str, Any], field: str) -> Any:
     return value if isinstance(value, (int, float, str)) or value is None else None
 
 
-def _first_epoch(test: Callable[[str], bool]) -> int:
-    """Smallest epoch whose Magento-formatted text satisfies a monotonic ``test``."""
-    lo, hi = 0, MAX_EPOCH + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if test(format_ts(mid)):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+def _group_cost(group: Sequence[Filter]) -> int:
+    """0: only time ranges; 1: only indexed columns; 2: a column read from the JSON."""
+    if all(f.field in ("created_at", "updated_at") for f in group):
+        return 0
+    return 1 if all(f.field in INDEX_FIELDS for f in group) else 2
 
 
-def _ts_intervals(condition: str, value: str) -> list[tuple[int, int]] | None:
-    """Epoch intervals [a, b) equivalent to comparing Magento timestamp strings, or None."""
-    full = [(0, MAX_EPOCH + 1)]
-
-    def bounds(v: str) -> tuple[int, int]:
-        v = v.lower()
-        return _first_epoch(lambda s: s >= v), _first_epoch(lambda s: s > v)
-
-    def complement(parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        out, cur = [], 0
-        for a, b in sorted(parts):
-            if a > cur:
-                out.append((cur, a))
-            cur = max(cur, b)
-        if cur <= MAX_EPOCH:
-            out.append((cur, MAX_EPOCH + 1))
-        return out
-
-    if condition == "notnull":
-        return full
-    if condition == "null":
-        return []
-    if condition in ("in", "nin"):
-        parts = [bounds(v) for v in value.split(",")]
-        return parts if condition == "in" else complement(parts)
-    simple = {"eq", "neq", "gt", "gteq", "from", "lt", "lteq", "to", "ntoa"}
-    if condition not in simple:
-        return None
-    lo, hi = bounds(value)
-    return {
-        "eq": [(lo, hi)],
-        "ntoa": [(lo, hi)],
-        "neq": complement([(lo, hi)]),
-        "gt": [(hi, MAX_EPOCH + 1)],
-        "gteq": [(lo, MAX_EPOCH + 1)],
-        "from": [(lo, MAX_EPOCH + 1)],
-        "lt": [(0, lo)],
-        "lteq": [(0, hi)],
-        "to": [(0, hi)],
-    }[condition]
+def _ranks(perm: list[int]) -> list[int]:
+    """Each row's place in ``perm``."""
+    rank = [0] * len(perm)
+    for place, row in enumerate(perm):
+        rank[row] = place
+    return rank
 
 
 class OrderQuery:
@@ -148,41 +109,57 @@ class OrderQuery:
         except UnsupportedConditionError as exc:
             raise internal_error() from exc
 
-    def _index_positions(self, f: Filter, field: str) -> set[int]:
+    def _index_positions(self, f: Filter, field: str, scope: set[int] | None) -> set[int]:
+        """Rows of ``scope`` (None = every row) an indexed column's filter matches.
+
+        Walks whichever is smaller, like a database choosing between its index and the rows
+        already selected: ``scope`` row by row, or the index's rows that match.
+        """
         idx = self.index
-        n = self.n
         if field == "entity_id":
             pred = self._predicate(f, numeric=True)
-            return {p for p in range(n) if pred(p + 1)}
+            rows = range(self.n) if scope is None else scope
+            return {p for p in rows if pred(p + 1)}
         if field in ("status", "state", "store_id"):
             if field == "store_id":
                 pred = self._predicate(f, numeric=True)
-                distinct = set(idx.store)
-                allowed = {v for v in distinct if pred(v)}
-                buckets = self.data.buckets("store_id")
+                allowed = {v for v in set(idx.store) if pred(v)}
+                column, buckets = idx.store, self.data.buckets("store_id")
             else:
                 pred = self._predicate(f, numeric=False)
                 names = idx.status_names if field == "status" else idx.state_names
                 allowed = {code for code, name in enumerate(names) if pred(name)}
+                column = idx.status if field == "status" else idx.state
                 buckets = self.data.buckets(field)
+            indexed = sum(len(buckets.get(value, ())) for value in allowed)
+            if scope is not None and len(scope) < indexed:
+                return {p for p in scope if column[p] in allowed}
             out: set[int] = set()
             for value in allowed:
                 out.update(buckets.get(value, ()))
-            return out
+            return out if scope is None else out & scope
         if field in ("created_at", "updated_at"):
-            intervals = _ts_intervals(f.condition, f.value)
+            intervals = ts_intervals(f.condition, f.value)
             column = idx.created if field == "created_at" else idx.updated
             if intervals is None:
                 pred = self._predicate(f, numeric=False)
-                return {p for p in range(n) if pred(format_ts(column[p]))}
+                rows = range(self.n) if scope is None else scope
+                return {p for p in rows if pred(format_ts(column[p]))}
             perm, keys = self.data.sorted_column(field)
+            slices = [(bisect_left(keys, a), bisect_left(keys, b)) for a, b in intervals]
+            if scope is not None and len(scope) < sum(hi - lo for lo, hi in slices):
+                if len(intervals) == 1:
+                    [(a, b)] = intervals
+                    return {p for p in scope if a <= column[p] < b}
+                return {p for p in scope if any(a <= column[p] < b for a, b in intervals)}
             out = set()
-            for a, b in intervals:
-                out.update(perm[bisect_left(keys, a) : bisect_left(keys, b)])
-            return out
+            for lo, hi in slices:
+                out.update(perm[lo:hi])
+            return out if scope is None else out & scope
         pred = self._predicate(f, numeric=False)  # increment_id
         inc = self.data.increment_id
-        return {p for p in range(n) if pred(inc(p))}
+        rows = range(self.n) if scope is None else scope
+        return {p for p in rows if pred(inc(p))}
 
     def _json_positions(self, f: Filter, positions: Iterable[int]) -> set[int]:
         num = self._predicate(f, numeric=True)
@@ -211,8 +188,7 @@ class OrderQuery:
         scope = range(self.n) if candidates is None else candidates
         for f in group:
             if f.field in INDEX_FIELDS:
-                hits = self._index_positions(f, f.field)
-                out |= hits if candidates is None else hits & candidates
+                out |= self._index_positions(f, f.field, candidates)
             else:
                 out |= self._json_positions(f, scope)
         return out
@@ -220,7 +196,9 @@ class OrderQuery:
     def matches(self, criteria: SearchCriteria) -> set[int] | None:
         """Positions matching all groups (None = every row)."""
         groups = [g for g in criteria.filter_groups if g]
-        groups.sort(key=lambda g: 0 if all(f.field in INDEX_FIELDS for f in g) else 1)
+        # Narrow first by what is cheap to look up (the row set is the same in any order):
+        # time ranges (one bisect each), then the other indexed columns, then the JSON.
+        groups.sort(key=_group_cost)
         candidates: set[int] | None = None
         for group in groups:
             candidates = self._group(group, candidates)
@@ -262,7 +240,12 @@ class OrderQuery:
         spec = tuple((s.field, s.ascending) for s in sort)
         if all(s.field in INDEX_FIELDS for s in sort):
             perm = self.data.sorted_positions(spec, lambda: self._sort(range(self.n), spec))
-            return perm if cand is None else (p for p in perm if p in cand)
+            if cand is None:
+                return perm
+            if len(cand) * 8 < self.n:  # a few rows: sort them by their place in ``perm``
+                rank = self.data.sorted_ranks(spec, lambda: _ranks(perm))
+                return sorted(cand, key=rank.__getitem__)
+            return (p for p in perm if p in cand)
         return self._sort(range(self.n) if cand is None else sorted(cand), spec)
 
     def _sort(self, positions: Iterable[int], spec: tuple[tuple[str, bool], ...]) -> list[int]:

@@ -27,6 +27,7 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
 from requests_oauthlib import OAuth1
 
 from magerest.connection import tls_verify
+from magerest.http_session import WholeBodySession
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -126,12 +127,12 @@ def build_auth(
 
 
 def new_session(config: Mapping[str, Any]) -> requests.Session:
-    """A ``requests.Session`` that verifies TLS against ``ca_bundle`` when it is set.
+    """A session (``WholeBodySession``) that verifies TLS against ``ca_bundle`` when it is set.
 
     Verification is always on: without ``ca_bundle`` the system's trusted CAs are used,
     so a self-signed store certificate is refused.
     """
-    session = requests.Session()
+    session = WholeBodySession()
     session.verify = tls_verify(config)
     return session
 

@@ -17,6 +17,7 @@ from magerest.connection_schema import (
     repair_bare_nulls,
     with_connection_settings,
 )
+from magerest.heap import streaming_heap
 from magerest.version import __version__, distribution_name
 from tap_magento2.catalog_streams import CustomersStream, ProductsStream
 from tap_magento2.failures import EXPECTED_FAILURES, report
@@ -201,7 +202,8 @@ class TapMagento2(Tap):
         for stream in wrapped:
             stream.sync = guard.wrap(stream)  # type: ignore[method-assign]
         try:
-            super().sync_all()
+            with streaming_heap():
+                super().sync_all()
         finally:
             for stream in wrapped:
                 del stream.sync  # back to the class's method
