@@ -10,6 +10,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import SingerMessageType
 
 from magerest.connection import parse_flag
 from magerest.connection_schema import (
@@ -49,21 +50,42 @@ else:
 
 
 class SingerLineWriter(MsgSpecWriter):
-    """singer-sdk's msgspec writer (several times faster than ``json``) for any stdout.
+    """singer-sdk's msgspec writer (several times faster than ``json``), in blocks.
 
+    RECORD lines wait in a block of about 256 KB (some 17 orders) and go out together, so
+    whoever reads the tap (Meltano's relay, a target) wakes once per block rather than once
+    per order: Meltano's relay used half the CPU in the bench. Any other message (SCHEMA,
+    STATE...) goes out at once with the block before it, so a STATE never reaches the reader
+    ahead of the records it covers; ``flush`` sends what is left when the sync ends.
     Writes bytes when stdout has a binary buffer, text otherwise (stdout redirected to a
     StringIO, as in-process runs do).
     """
 
+    #: RECORD lines are held until this many bytes are waiting.
+    BLOCK_BYTES = 256 * 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._block = bytearray()
+
     def write_message(self, message: Any) -> None:
-        line = self.format_message(message)
+        self._block += self.format_message(message)
+        if message.type is SingerMessageType.RECORD and len(self._block) < self.BLOCK_BYTES:
+            return
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the waiting lines to stdout."""
+        if not self._block:
+            return
         out = sys.stdout
         buffer = getattr(out, "buffer", None)
         if buffer is not None:
-            buffer.write(line)
+            buffer.write(self._block)
         else:
-            out.write(line.decode("utf-8"))
+            out.write(self._block.decode("utf-8"))
         out.flush()
+        self._block.clear()
 
 
 class TapMagento2(Tap):
@@ -205,6 +227,7 @@ class TapMagento2(Tap):
             with streaming_heap():
                 super().sync_all()
         finally:
+            self.message_writer.flush()  # type: ignore[attr-defined]
             for stream in wrapped:
                 del stream.sync  # back to the class's method
         guard.raise_refusals()
