@@ -232,6 +232,14 @@ class TapMagento2(Tap):
                 del stream.sync  # back to the class's method
         guard.raise_refusals()
 
+    @override
+    def run_sync_dry_run(self, *args: Any, **kwargs: Any) -> bool:
+        """``--test``: the SDK's dry run, then the records still waiting in the block."""
+        try:
+            return super().run_sync_dry_run(*args, **kwargs)
+        finally:
+            self.message_writer.flush()  # type: ignore[attr-defined]
+
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """The command line run: a failure the user can fix ends in one line, exit code 1.

@@ -93,3 +93,19 @@ def test_records_read_before_a_failure_are_written(monkeypatch: pytest.MonkeyPat
             tap.sync_all()
     records = [json.loads(line) for line in out.getvalue().splitlines() if '"RECORD"' in line]
     assert len(records) == 10  # both pages read before the failure
+
+
+def test_a_dry_run_writes_the_last_streams_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    from singer_sdk import Stream
+
+    # The SDK's dry run stops each stream at its record limit; nothing follows the last
+    # stream's record but the end of the run.
+    monkeypatch.setattr(Stream, "_write_state_message", lambda self: None)
+    with MagentoSandbox(order_count=20, seed=5, now=NOW) as sb:
+        config = sandbox_config(sb, order_import_status="pending,processing,complete")
+        tap = TapMagento2(config=config, parse_env_config=False)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            tap.run_sync_dry_run(dry_run_record_limit=1)
+    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    assert (lines[-1]["type"], lines[-1]["stream"]) == ("RECORD", "store_views")
