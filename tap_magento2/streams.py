@@ -213,11 +213,16 @@ class KeysetSearchStream(Magento2Stream):
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         self.progress = SyncProgress(self.noun, self.logger, every_pages=self.progress_every_pages)
+        in_files = self.get_batch_config(self.config) is not None
+        self.page_isolation.rows_sent_as_read = not in_files
         try:
             yield from self._request_records(context)
         except PoisonOrderError:
-            # Every record before the unreadable row was emitted: so says the bookmark.
-            self._write_state_message()
+            # Every record before the unreadable row was emitted: so says the bookmark. With
+            # batch_config, the rows read since the last batch file are in no file: the STATE
+            # written after that file stands, and the next run reads them again.
+            if not in_files:
+                self._write_state_message()
             raise
         self.progress.finish()
 

@@ -82,6 +82,9 @@ class PageIsolation:
         self.build_get = build_get
         self.payload = payload
         self.logger = logger
+        #: False when rows go to batch files (``batch_config``): rows read since the last
+        #: file are not sent when the sync stops, so the messages must not say they were.
+        self.rows_sent_as_read = True
         self._page_spec = threading.local()  # what the thread's current page request asks
         self._probing = threading.local()  # set while searching for a row Magento cannot list
         self._page_failures: weakref.WeakKeyDictionary[requests.Response, Exception] = (
@@ -310,10 +313,19 @@ class PageIsolation:
         )
         said = failure[-1] if failure else "no usable answer"
         path = "/rest" + self.get_path.format(id=result.bad_id)
+        synced = (
+            f"Every {self.noun_one} before it was synced ({where})"
+            if self.rows_sent_as_read
+            else (
+                f"The {self.noun} before it in batch files already sent were synced; the "
+                "bookmark stays at the last of those files, and the next run reads the others "
+                "again"
+            )
+        )
         msg = (
             f"Magento cannot return {self.noun_one} entity_id {result.bad_id}: every page of "
             f"{list_endpoint} that holds it answers HTTP 500, and GET {path} failed too: "
-            f"{said}. Every {self.noun_one} before it was synced ({where}); the sync stops "
+            f"{said}. {synced}; the sync stops "
             f"here so that this {self.noun_one} is not skipped. Fix {self.noun_one} "
             f"{result.bad_id} in Magento (usually odd payment or address data; the report "
             f"id above points to the details in Magento's var/log/exception.log), then run "

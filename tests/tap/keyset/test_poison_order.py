@@ -9,10 +9,12 @@ goes on; if that fails too it stops naming the order, with every order before it
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import json
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -193,3 +195,48 @@ def test_other_failures_are_not_searched(make_sandbox: Any, fast_retries: Any, f
     assert not isinstance(caught.value, PoisonOrderError)
     assert len(list_requests(sb)) == fast_retries.max_tries
     assert all(r.route == "/V1/orders" for r in sb.requests if r.route != "/V1/store/storeViews")
+
+
+def test_with_batch_files_the_bookmark_stays_at_the_last_file_sent(
+    make_sandbox: Any, fast_retries: Any, tmp_path: Any
+) -> None:
+    """With ``batch_config`` the rows read since the last file are in no file when the sync
+    stops: no STATE may claim them, or the next run would start after orders never sent."""
+    sb = make_sandbox(order_count=600, seed=4, now=NOW)
+    expected = sb.data.matching(statuses=ALL)
+    # An order inside a file of 100, read after a second the last whole file does not reach.
+    index = next(
+        i
+        for i in range(len(expected) * 2 // 3, len(expected))
+        if i % 100 and expected[i - 1]["updated_at"] > expected[i // 100 * 100 - 1]["updated_at"]
+    )
+    bad = expected[index]
+    sb.faults.poison_order(bad["entity_id"], get_fails=True)
+    files = tmp_path / "batches"
+    files.mkdir()
+    cfg = {
+        **config(sb, 4, 5),
+        "batch_config": {
+            "encoding": {"format": "jsonl", "compression": "gzip"},
+            "storage": {"root": files.as_uri(), "prefix": "orders-"},
+            "batch_size": 100,
+        },
+    }
+
+    run, error = run_until_failure(cfg)
+
+    assert isinstance(error, PoisonOrderError)
+    assert "in batch files already sent were synced" in str(error)
+    assert "Every order before it was synced" not in str(error)
+    sent = [
+        json.loads(line)
+        for message in run.messages
+        if message["type"] == "BATCH"
+        for url in message["manifest"]
+        for line in gzip.decompress(Path(url.removeprefix("file://")).read_bytes()).splitlines()
+    ]
+    assert len(sent) == index // 100 * 100  # whole files only
+    assert keys(sent) == truth(expected[: len(sent)])
+    # The bookmark is the last whole file's last order, not the last order read.
+    assert run.bookmark() == rfc3339(expected[len(sent) - 1])
+    assert run.bookmark() != rfc3339(expected[index - 1])
