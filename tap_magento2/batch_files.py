@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from typing import IO, Any
 from uuid import uuid4
 
@@ -44,38 +45,28 @@ def write_jsonl_batches(
     # child streams, whose files (written by singer-sdk) go to the same folder.
     (root / stem).parent.mkdir(parents=True, exist_ok=True)
     iterator = iter(records)
-    number = 0
-    while True:
-        first = next(iterator, None)
-        if first is None:
-            return
-        number += 1
+    for number, first in enumerate(iterator, start=1):
         path = root / f"{stem}-{number}{suffix}"
         with path.open("wb") as raw:
             out: IO[bytes] = (
                 gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL) if gzipped else raw
             )
             try:
-                _write_records(out, first, iterator, size)
+                # The for loop took ``first``; this file takes up to ``size - 1`` more.
+                _write_lines(out, chain((first,), islice(iterator, size - 1)))
             finally:
                 if out is not raw:
                     out.close()
         yield [path.as_uri()]
 
 
-def _write_records(
-    out: IO[bytes], first: dict[str, Any], rest: Iterator[dict[str, Any]], size: int
-) -> None:
-    """``first`` and up to ``size - 1`` more records of ``rest``, one JSON line each."""
+def _write_lines(out: IO[bytes], records: Iterable[dict[str, Any]]) -> None:
+    """One JSON line per record, written in blocks of about ``WRITE_BYTES``."""
     block = bytearray()
-    record: dict[str, Any] | None = first
-    written = 0
-    while record is not None:
+    for record in records:
         block += singer_encoder.encode(record)
         block += b"\n"
-        written += 1
         if len(block) >= WRITE_BYTES:
             out.write(block)
             block.clear()
-        record = next(rest, None) if written < size else None
     out.write(block)
