@@ -20,8 +20,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 from singer_sdk.contrib.msgspec import decoder as singer_decoder
-from singer_sdk.helpers._batch import BaseBatchFileEncoding, StorageTarget
+from singer_sdk.helpers._batch import BaseBatchFileEncoding
 from singer_sdk.singerlib.exceptions import InvalidInputLine
+from upath import UPath
 
 _RERUN = "Stopping; rerun from the last STATE this target wrote."
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -69,8 +70,9 @@ def _file_records(url: str) -> Iterator[dict[str, Any]]:
     """
     shown = _shown(url)
     try:
-        head, name = StorageTarget.split_url(url)
-        with StorageTarget.from_url(head).open(name, mode="rb") as raw:
+        # Not StorageTarget.open: it reads inside a transaction of fsspec's shared file
+        # system, which a file that stops the run would leave open for every later write.
+        with UPath(url).open("rb") as raw:
             gzipped = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
             lines: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from singer_sdk.target_base import Target
 from sqlalchemy import create_engine, text
+from upath import UPath
 
 from magento2_sandbox import MagentoSandbox
 from target_dropstream.batch_files import BatchFileError
@@ -137,6 +138,12 @@ def test_a_damaged_batch_file_stops_the_run_naming_file_and_line(tmp_path: Path)
     assert "Line 2 of the batch file" in message
     assert "damaged.jsonl" in message
     assert "rerun from the last STATE" in message
+    # The stopped read leaves fsspec's shared file system as it was: a file written through
+    # it afterwards (as the tap writes its batch files) is on disk at once.
+    after = tmp_path / "after.txt"
+    with UPath(after.as_uri()).open("wb") as out:
+        out.write(b"written")
+    assert after.read_bytes() == b"written"
 
 
 def test_a_batch_line_that_is_not_an_object_stops_the_run(tmp_path: Path) -> None:
